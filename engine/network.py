@@ -101,6 +101,16 @@ class Network:
     def name(self) -> str:
         return str(self.card.get("name", "unnamed"))
 
+    def digest(self) -> str:
+        """A short content hash of the weights, biases and activations (cache keys, provenance)."""
+        import hashlib
+
+        h = hashlib.sha256(json.dumps(self.activations).encode())
+        for w, b in zip(self.weights, self.biases):
+            h.update(np.ascontiguousarray(w).tobytes())
+            h.update(np.ascontiguousarray(b).tobytes())
+        return h.hexdigest()[:16]
+
     def describe(self) -> str:
         """``64-32-10 tanh`` style one-line description."""
         hidden = sorted(set(self.activations[:-1])) or [self.activations[-1]]

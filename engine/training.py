@@ -63,8 +63,9 @@ def train(network_or_spec, dataset: Dataset, *, epochs: int = 30, lr: float = 1e
         :class:`NetworkSpec` (initialised with ``seed``).
     epochs, lr, batch_size, optimizer ("adam" | "sgd"), weight_decay : the usual.
     seed : initial weights (for a spec) and batch order.
-    callback : called after every epoch with ``Progress(epoch, epochs, msg, data=history)``;
-        return True to stop.
+    callback : called after every epoch with ``Progress(epoch, epochs, msg, data)`` where
+        ``data = {"history": history so far, "network": a function returning the network as it is
+        now}``; return True to stop.
     snapshot_every : keep a copy of the network every this many epochs (epoch 0 = the
         initial network is always kept when this is set).
     """
@@ -141,8 +142,10 @@ def train(network_or_spec, dataset: Dataset, *, epochs: int = 30, lr: float = 1e
                 raise expected("lr", "small enough for training to stay finite", lr)
             if snapshot_every is not None and (epoch % snapshot_every == 0 or epoch == epochs):
                 result.snapshots.append((epoch, _to_network(model, net0, dataset, seed, epoch, tr, te, name)))
+            partial = {"history": result.history,
+                       "network": lambda e=epoch, a=tr, b=te: _to_network(model, net0, dataset, seed, e, a, b, name)}
             if report(callback, epoch, epochs, f"epoch {epoch}/{epochs}: loss {result.history['loss'][-1]:.4f}, "
-                      f"test accuracy {te:.3f}", result.history):
+                      f"test accuracy {te:.3f}", partial):
                 result.stopped_early = epoch < epochs
                 break
         last = result.history["epoch"][-1]
@@ -154,11 +157,16 @@ def train(network_or_spec, dataset: Dataset, *, epochs: int = 30, lr: float = 1e
         torch.set_num_threads(torch_threads)
 
 
+def model_name(dataset: str, widths, activation: str, seed: int, epoch: int) -> str:
+    """The lab's model naming scheme, e.g. ``digits-64-32-10-tanh-s0-e30``."""
+    return f"{dataset.replace('_', '')}-{'-'.join(map(str, widths))}-{activation}-s{seed}-e{epoch}"
+
+
 def _to_network(model, net0, dataset, seed, epoch, tr, te, name) -> Network:
     net = Network.from_torch(model)
     net.activations = list(net0.activations)
     net.card = {
-        "name": name or f"{dataset.name} {'-'.join(map(str, net0.widths))} {net0.activations[0]} s{seed} e{epoch}",
+        "name": name or model_name(dataset.name, net0.widths, net0.activations[0], seed, epoch),
         "dataset": dataset.name,
         "dataset_info": dict(dataset.info),
         "seed": seed,
