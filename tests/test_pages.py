@@ -1,0 +1,43 @@
+"""Every page runs under Streamlit's AppTest without an exception (small sizes: NN_LAB_TINY=1)."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.catalog import available
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [p for infos in available().values() for p in infos]
+
+
+def open_page(page_file: str, query: dict | None = None, timeout: float = 120) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    if page_file != "home.py":
+        at.switch_page(f"pages/{page_file}")
+        at.run()
+    return at
+
+
+@pytest.mark.parametrize("info", PAGES, ids=lambda p: p.file)
+def test_page_runs_without_exception(info):
+    at = open_page(info.file)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.title) >= 1
+
+
+def test_model_in_the_url_selects_the_current_model():
+    at = open_page("home.py", {"model": "moons-2-16-16-2-tanh-s0-e100"})
+    assert at.sidebar.selectbox(key="model_picker").value == "moons-2-16-16-2-tanh-s0-e100"
+    assert at.query_params["model"] == "moons-2-16-16-2-tanh-s0-e100"
+
+
+def test_unknown_model_in_the_url_falls_back_to_the_default():
+    from engine.zoo import DEFAULT_MODEL
+
+    at = open_page("home.py", {"model": "no-such-model"})
+    assert not at.exception
+    assert at.sidebar.selectbox(key="model_picker").value == DEFAULT_MODEL

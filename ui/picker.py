@@ -1,0 +1,37 @@
+"""The shared sidebar: the current-model picker, mirrored in the URL as ``?model=``."""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import state
+
+
+def model_picker() -> str:
+    """Render the picker in the sidebar; return the current model's name."""
+    names = state.all_names()
+    if not names:
+        st.sidebar.error("No models found: sample_models/ is empty. Run `python -m engine zoo`.")
+        return ""
+    if state.PENDING in st.session_state:
+        st.session_state["model_picker"] = st.session_state.pop(state.PENDING)
+    if "model_picker" not in st.session_state:
+        wanted = st.query_params.get("model")
+        first = wanted if wanted in names else state.current_name()
+        st.session_state["model_picker"] = first
+    elif st.session_state["model_picker"] not in names:
+        st.session_state["model_picker"] = state.current_name()
+    name = st.sidebar.selectbox(
+        "Current model", names, key="model_picker",
+        format_func=lambda n: f"{n}  ·  {state.origin(n)}" if state.origin(n) != "zoo" else n,
+        help="Every analysis page works on this model. Pick from the shipped zoo or from models you "
+             "trained or uploaded in this session (Models page).")
+    st.session_state["current_model"] = name
+    st.query_params["model"] = name
+    net = state.get_network(name)
+    card = net.card
+    acc = card.get("test_accuracy")
+    st.sidebar.caption(
+        f"{net.describe()} · {net.n_neurons} neurons · {net.n_params:,} parameters"
+        + (f" · test accuracy {acc:.3f}" if isinstance(acc, (int, float)) else "")
+        + (f" · {card['dataset']}" if card.get("dataset") else ""))
+    return name

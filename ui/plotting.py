@@ -1,0 +1,75 @@
+"""House style for figures: pure functions, no Streamlit calls.
+
+Every figure says what it shows: axis titles carry units (energies "per spin" or
+"total", temperatures "in units of the couplings"), and :func:`provenance` puts the
+model, temperature range and seed into the figure so that a downloaded HTML file or a
+screenshot keeps its context.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+#: Colours used across pages: trained vs shuffled and friends (colour-blind safe, Okabe-Ito).
+COLORS = {
+    "trained": "#0072B2",
+    "shuffled": "#D55E00",
+    "partial": "#E69F00",
+    "theory": "#000000",
+    "simulation": "#009E73",
+    "accent": "#CC79A7",
+    "grey": "#999999",
+}
+SEQUENCE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+
+def provenance(**items) -> str:
+    """``model: x · seed: 3 · T: 0.1-5`` from keyword items (``None`` values are skipped)."""
+    parts = []
+    for k, v in items.items():
+        if v is None:
+            continue
+        if isinstance(v, float):
+            v = f"{v:.4g}"
+        parts.append(f"{k.replace('_', ' ')}: {v}")
+    return " · ".join(parts)
+
+
+def style(fig: go.Figure, *, title: str | None = None, x: str | None = None, y: str | None = None,
+          note: str | None = None, height: int = 420, legend: bool = True) -> go.Figure:
+    """Apply the house layout: title, axis labels (with units), a provenance note under the plot."""
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin=dict(l=60, r=20, t=60 if title else 30, b=80 if note else 50),
+        title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)) if title else None,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1.0) if legend else None,
+        showlegend=legend,
+        colorway=SEQUENCE,
+        font=dict(size=13),
+    )
+    if x is not None:
+        fig.update_xaxes(title_text=x)
+    if y is not None:
+        fig.update_yaxes(title_text=y)
+    if note:
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0.0, y=-0.2, xanchor="left",
+                           yanchor="top", showarrow=False, font=dict(size=11, color="#666666"))
+    return fig
+
+
+def error_band(fig: go.Figure, x, y, err, *, name: str, color: str, row=None, col=None,
+               dash: str | None = None, showlegend: bool = True) -> go.Figure:
+    """A line with a shaded ±err band (err may be None)."""
+    import numpy as np
+
+    x = np.asarray(x)
+    y = np.asarray(y)
+    kw = {} if row is None else dict(row=row, col=col)
+    if err is not None:
+        err = np.asarray(err)
+        fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([y + err, (y - err)[::-1]]),
+                                 fill="toself", fillcolor=color, opacity=0.2, line=dict(width=0),
+                                 hoverinfo="skip", showlegend=False, legendgroup=name), **kw)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line=dict(color=color, dash=dash),
+                             legendgroup=name, showlegend=showlegend), **kw)
+    return fig
