@@ -1,7 +1,4 @@
 """Models: the zoo, live training, upload and download, and a look at the current model's weights."""
-import json
-import os
-
 import pandas as pd
 import streamlit as st
 
@@ -15,8 +12,6 @@ from ui.shell import page_header
 from ui.downloads import figure_with_downloads
 from ui.errors import engine_errors
 from ui.fig_models import network_drawing, training_curves, weight_histograms
-
-TINY = os.environ.get("NN_LAB_TINY") == "1"
 
 page_header("Models", "Every analysis page works on the current model (sidebar). Zoo models ship with the app; "
             "models you train or upload here stay in this browser session only.")
@@ -82,7 +77,7 @@ with tab_train:
         activation = params.selectbox("Activation", key="train_act", default="tanh",
                                       options=[a for a in ACTIVATIONS if a != "linear"])
     with c2:
-        epochs = params.number_input("Epochs", key="train_epochs", default=3 if TINY else 20, min_value=1,
+        epochs = params.number_input("Epochs", key="train_epochs", default=20, min_value=1,
                                      max_value=2000, step=1)
         lr = params.select_slider("Learning rate", key="train_lr", default=1e-3,
                                   options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1])
@@ -93,6 +88,7 @@ with tab_train:
         seed = params.number_input("Seed", key="train_seed", default=0, min_value=0, max_value=2**31 - 1, step=1)
 
     go = st.button("Train", type="primary", icon=":material/play_arrow:", key="train_go")
+    message = st.empty()
     live = st.empty()
     if go:
         with engine_errors("Training"):
@@ -104,9 +100,10 @@ with tab_train:
                 raise EngineError(f"`hidden widths` must be 1 to 1024 neurons each, got {hidden_text!r}")
             data = load_dataset(dataset, seed=0)
             spec = NetworkSpec(hidden, activation)
-            bar = st.progress(0.0, text="Training…")
-            st.button("Stop", key="train_stop", icon=":material/stop_circle:",
-                      help="Stop training; the model as it is now is kept.")
+            with message.container():
+                bar = st.progress(0.0, text="Training…")
+                st.button("Stop", key="train_stop", icon=":material/stop_circle:",
+                          help="Stop training; the model as it is now is kept.")
 
             def on_epoch(p):
                 st.session_state["train:partial"] = p.data["network"]()
@@ -131,7 +128,7 @@ with tab_train:
     if "train:done" in st.session_state:
         name, seconds = st.session_state["train:done"]
         took = f" in {seconds:.1f} s" if seconds else " (stopped early)"
-        st.success(f"Trained **{name}**{took}; it is now the current model.", icon=":material/check_circle:")
+        message.success(f"Trained **{name}**{took}; it is now the current model.", icon=":material/check_circle:")
     if "train:history" in st.session_state:
         fig_t, df_t = training_curves(st.session_state["train:history"], title="Last training run")
         with live.container():

@@ -89,6 +89,7 @@ def training_curves(history: dict, title: str = "Training") -> tuple[go.Figure, 
     fig.add_trace(go.Scatter(x=df["epoch"], y=df["test_accuracy"], name="test accuracy",
                              line=dict(color=COLORS["trained"])), secondary_y=True)
     fig.update_yaxes(title_text="loss", secondary_y=False)
-    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], secondary_y=True)
+    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], showgrid=False,
+                     secondary_y=True)
     style(fig, title=title, x="epoch", height=360)
     return fig, df
