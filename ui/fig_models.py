@@ -35,7 +35,7 @@ def weight_histograms(net: Network, bins: int = 40) -> tuple[go.Figure, pd.DataF
     return fig, pd.concat(frames, ignore_index=True)
 
 
-def network_drawing(net: Network, max_neurons: int = 16, max_edges: int = 1500) -> go.Figure:
+def network_drawing(net: Network, max_neurons: int = 16, max_edges: int = 800) -> go.Figure:
     """Neurons as dots, layer by layer; edges coloured by sign and shaded by |w| (largest kept)."""
     widths = net.widths
     shown = [min(w, max_neurons) for w in widths]
@@ -59,8 +59,8 @@ def network_drawing(net: Network, max_neurons: int = 16, max_edges: int = 1500) 
                 xs += [l, l + 1, None]
                 ys += [y_in[b], y_out[a], None]
             if xs:
-                fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", line=dict(width=0.6, color=color),
-                                           opacity=0.35, hoverinfo="skip",
+                fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", line=dict(width=0.8, color=color),
+                                           opacity=0.45, hoverinfo="skip",
                                            name="positive weight" if sign > 0 else "negative weight",
                                            showlegend=l == 0))
     for k, (idx, y) in enumerate(pos):

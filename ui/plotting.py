@@ -36,12 +36,17 @@ def provenance(**items) -> str:
 
 def style(fig: go.Figure, *, title: str | None = None, x: str | None = None, y: str | None = None,
           note: str | None = None, height: int = 420, legend: bool = True) -> go.Figure:
-    """Apply the house layout: title, axis labels (with units), a provenance note under the plot."""
+    """Apply the house layout: title, axis labels (with units), the provenance note as a subtitle."""
+    title_block = None
+    if title or note:
+        title_block = dict(text=title or "", x=0.0, xanchor="left", font=dict(size=16))
+        if note:
+            title_block["subtitle"] = dict(text=note, font=dict(size=11, color="#666666"))
     fig.update_layout(
         template="plotly_white",
         height=height,
-        margin=dict(l=60, r=20, t=60 if title else 30, b=80 if note else 50),
-        title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)) if title else None,
+        margin=dict(l=60, r=20, t=(95 if note else 60) if (title or note) else 30, b=50),
+        title=title_block,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1.0) if legend else None,
         showlegend=legend,
         colorway=SEQUENCE,
@@ -51,9 +56,6 @@ def style(fig: go.Figure, *, title: str | None = None, x: str | None = None, y: 
         fig.update_xaxes(title_text=x)
     if y is not None:
         fig.update_yaxes(title_text=y)
-    if note:
-        fig.add_annotation(text=note, xref="paper", yref="paper", x=0.0, y=-0.2, xanchor="left",
-                           yanchor="top", showarrow=False, font=dict(size=11, color="#666666"))
     return fig
 
 
