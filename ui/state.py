@@ -122,3 +122,27 @@ def card_table_rows(cards: list[dict]) -> list[dict]:
 
 def card_of(net: Network) -> dict:
     return json.loads(net.card_json())
+
+
+# ---------------------------------------------------------------- spin systems
+_SPIN_SYSTEMS = "spin_systems"
+
+
+def spin_systems() -> dict:
+    """Spin systems made on other pages in this session (e.g. a trained RBM), by name.
+
+    Each value is ``{"model": IsingModel, "note": str}``. The Thermodynamics page offers them
+    next to the current network, so "an RBM is a bipartite Ising model" can be looked at with
+    the same tools as any network.
+    """
+    return st.session_state.setdefault(_SPIN_SYSTEMS, {})
+
+
+def add_spin_system(name: str, model, note: str = "") -> str:
+    """Keep an ``IsingModel`` for the Thermodynamics and Ising pages; return its (unique) name."""
+    systems = spin_systems()
+    unique, k = name, 2
+    while unique in systems:
+        unique, k = f"{name} ({k})", k + 1
+    systems[unique] = {"model": model, "note": note}
+    return unique
