@@ -1,0 +1,127 @@
+"""Wang-Landau speed: ns per step against the NumPy reference, and the interactive budget.
+
+    python benchmarks/bench_wang_landau.py [--seconds 15] [--quick]
+
+1. ns per step (one proposed single-spin flip, cached fields, neighbour update on acceptance) of
+   the numba kernel, as CPU time (``time.process_time``, robust to other processes sharing the
+   cores) and wall time, on random N(0, 1/fan_in) networks; the NumPy reference
+   (:func:`engine.kernels.wang_landau.walk_reference`) measured in the same run gives the ratio.
+   Target: <= 20 ns per step.
+2. The interactive budget: a DOS for a zoo-like 64-32-10 network (106 spins) with
+   log_f_final = 1e-8 or whatever ``--seconds`` allows; time, bins, ln f reached, symmetry
+   error (max and rms over mirror pairs); 1 window against 2 windows on the two cores.
+3. Exact enumeration: ns per state of the Gray-code kernel against the brute-force NumPy sum.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.exact import exact_energies  # noqa: E402
+from engine.ising import IsingModel  # noqa: E402
+from engine.kernels import wang_landau as K  # noqa: E402
+from engine.kernels.gray import energies_reference  # noqa: E402
+from engine.kernels.rng import seeded_state  # noqa: E402
+from engine.network import Network  # noqa: E402
+from engine.wang_landau import _segments, energy_grid, resolve_bins, wang_landau  # noqa: E402
+
+
+def _state(model, grid, ext):
+    s = ext.s_min.copy()
+    e = model.energy(s)
+    B = grid.n_bins
+    return [s, model.local_fields(s), np.zeros(B), np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.bool_),
+            np.array([e, 1e-3, e, e]), np.zeros(K.N_COUNTERS, dtype=np.int64)]
+
+
+def ns_per_step(widths, n_kernel, n_ref):
+    """(kernel CPU ns, kernel wall ns, reference ns, acceptance, bins) per step on a random net."""
+    model = IsingModel.from_network(Network.random(widths, seed=0))
+    width, _, ext = resolve_bins(model)
+    bound = model.energy_bound()
+    grid = energy_grid(model, width, -bound - width, bound + width)
+    segs = _segments(model)
+    st = _state(model, grid, ext)
+    args = (0, grid.n_bins)
+    tail = (grid.origin, 1.0 / grid.width, 0.8, 1e-300, True, 10 ** 15)  # never flat: a pure 1st-stage walk
+
+    def run(n):
+        K.walk(n, *st, *args, seeded_state(1), *segs, model.data, *tail)
+
+    run(10_000)  # compile / warm caches; the walk has opened its bins
+    c0, t0, a0 = time.process_time(), time.perf_counter(), st[6][K.N_ACCEPTED]
+    run(n_kernel)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    acc = (st[6][K.N_ACCEPTED] - a0) / n_kernel
+    t0 = time.perf_counter()
+    K.walk_reference(n_ref, *st, *args, 1, model.indptr, model.indices, model.data, grid.origin, grid.width,
+                     0.8, 1e-300, True, 10 ** 15)
+    ref = time.perf_counter() - t0
+    return cpu / n_kernel * 1e9, wall / n_kernel * 1e9, ref / n_ref * 1e9, acc, grid.n_bins
+
+
+def budget(seconds, n_windows):
+    model = IsingModel.from_network(Network.random([64, 32, 10], seed=0))
+    t0, c0 = time.perf_counter(), time.process_time()
+    dos = wang_landau(model, log_f_final=1e-8, seed=0, max_seconds=seconds, n_windows=n_windows)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    i, j = dos._mirror_pairs()
+    rms = float(np.sqrt(np.mean((dos.log_g[i] - dos.log_g[j]) ** 2)))
+    return dos, wall, cpu, rms
+
+
+def enumeration(n):
+    rng = np.random.default_rng(0)
+    J = np.triu(rng.normal(size=(n, n)), 1)
+    J = J + J.T
+    model = IsingModel.from_couplings(J)
+    exact_energies(IsingModel.from_couplings(J[:4, :4]))  # compile
+    t0 = time.perf_counter()
+    exact_energies(model)
+    gray = (time.perf_counter() - t0) / 2 ** n * 1e9
+    t0 = time.perf_counter()
+    energies_reference(J, np.zeros(n))
+    brute = (time.perf_counter() - t0) / 2 ** n * 1e9
+    return gray, brute
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=15.0, help="time budget of the interactive DOS")
+    p.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
+    a = p.parse_args(argv)
+    n_kernel, n_ref = (2_000_000, 5_000) if a.quick else (20_000_000, 20_000)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (timings are noisy under load)\n")
+
+    print("1. Wang-Landau step (target <= 20 ns): numba kernel vs NumPy reference, same run")
+    print(f"{'network':<22}{'bins':>6}{'accept':>8}{'CPU ns':>9}{'wall ns':>9}{'ref ns':>10}{'speed-up':>10}")
+    for widths in ([64, 32, 10], [128] * 8, [784, 128, 64, 10]):
+        cpu, wall, ref, acc, bins = ns_per_step(widths, n_kernel, n_ref)
+        name = "-".join(map(str, widths)) if len(set(widths)) > 1 else f"[{widths[0]}]x{len(widths)}"
+        print(f"{name:<22}{bins:>6}{acc:>8.2f}{cpu:>9.1f}{wall:>9.1f}{ref:>10.0f}{ref / cpu:>9.0f}x"
+              f"   {'meets' if cpu <= 20 else 'misses'} 20 ns ({cpu / 20:.2f}x the target)")
+
+    print(f"\n2. Interactive budget: 64-32-10 random net (106 spins), log_f_final=1e-8, max_seconds={a.seconds}")
+    print(f"{'windows':<9}{'wall s':>7}{'CPU s':>7}{'bins':>6}{'ln f':>10}{'conv':>6}{'steps':>10}"
+          f"{'sym max':>9}{'sym rms':>9}{'W/N':>7}{'E_min/N':>9}")
+    for n_windows in (1, 2):
+        dos, wall, cpu, rms = budget(a.seconds, n_windows)
+        print(f"{n_windows:<9}{wall:>7.1f}{cpu:>7.1f}{dos.n_bins:>6}{dos.log_f:>10.2e}{str(dos.converged):>6}"
+              f"{dos.n_steps:>10.3g}{dos.symmetry_error():>9.3f}{rms:>9.3f}{dos.width / dos.n_spins:>7.3f}"
+              f"{dos.e_min / dos.n_spins:>9.3f}")
+
+    n = 16 if a.quick else 20
+    gray, brute = enumeration(n)
+    print(f"\n3. Exact enumeration, dense {n} spins: Gray code {gray:.1f} ns/state, NumPy brute force "
+          f"{brute:.1f} ns/state ({brute / gray:.0f}x)")
+
+
+if __name__ == "__main__":
+    main()
