@@ -38,3 +38,10 @@ def test_figure_builders_make_no_streamlit_calls(path):
 def test_pages_do_not_import_numba_or_define_physics():
     for page in (ROOT / "pages").glob("*.py"):
         assert "numba" not in _imports(page), page.name
+
+
+def test_every_public_name_resolves():
+    import engine
+
+    for name in engine.__all__:
+        assert getattr(engine, name) is not None, name
