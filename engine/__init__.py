@@ -58,6 +58,9 @@ _PUBLIC = {
     "depth_flow": "engine.signal_propagation",
     "simulate_propagation": "engine.signal_propagation",
     "decimate": "engine.renormalisation",
+    "nngp_kernel": "engine.input_hamiltonian",
+    "TabulatedCovariance": "engine.input_hamiltonian",
+    "verdict_table": "engine.input_hamiltonian",
     # textbook models
     "HopfieldNetwork": "engine.hopfield",
     "capacity_curve": "engine.hopfield",
