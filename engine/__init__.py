@@ -67,6 +67,13 @@ _PUBLIC = {
     "ags_phase_diagram": "engine.hopfield",
     "RBM": "engine.boltzmann",
     "train_rbm": "engine.boltzmann",
+    "interpolate": "engine.landscape",
+    "loss_surface": "engine.landscape",
+    "hessian_spectrum": "engine.landscape",
+    "hessian_surface": "engine.landscape",
+    "hutchinson_trace": "engine.landscape",
+    "sharpness": "engine.landscape",
+    "zoo_sharpness": "engine.landscape",
 }
 
 __all__ = sorted(_PUBLIC)

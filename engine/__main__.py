@@ -13,6 +13,7 @@ COMMANDS = {
     "zoo": ("engine.zoo", "build the shipped model zoo in sample_models/"),
     "analyze": ("engine.fingerprint", "print a model's thermodynamic fingerprint as JSON"),
     "sweep": ("engine.sweep", "run a thermal-machine sweep (resumable; local processes or Dask)"),
+    "landscape": ("engine.landscape", "loss landscapes: zoo sharpness table, Hessian spectrum, 2D surfaces (CSV)"),
     "inputham": ("engine.input_hamiltonian", "a random MLP as a Hamiltonian over inputs: verdicts, simulation"),
 }
 

@@ -72,6 +72,11 @@ def load_dataset(name: str, *, test_fraction: float = 0.25, seed: int = 0, stand
     rng = as_generator(seed)
     X, y, desc = _raw(name, rng, n_samples, noise, n_features, teacher_widths, teacher_seed)
     info = {"seed": seed, "test_fraction": tf}
+    # what it takes to rebuild exactly this split (model cards keep it)
+    if n_samples is not None:
+        info["n_samples"] = int(n_samples)
+    if noise is not None:
+        info["noise"] = float(noise)
     if classes is not None:
         classes = [int(c) for c in classes]
         missing = [c for c in classes if c not in set(np.unique(y).tolist())]
