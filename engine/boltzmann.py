@@ -454,7 +454,8 @@ def train_rbm(data, n_hidden: int = 64, *, method: str = "pcd", k: int = 1, lear
     ``rbm`` continues training an existing machine (else W ~ N(0, init_scale²), zero biases).
     The history is recorded before training and after every epoch (the pseudo-likelihood on
     ``n_monitor`` fixed random training rows); ``callback`` is called then
-    (``data`` = the history so far; return True to stop and get the partial result).
+    (``data = {"history": the history so far, "rbm": a copy of the machine now}``; return True to
+    stop and get the partial result).
     """
     if rbm is not None:
         _check_rbm(rbm)
@@ -508,7 +509,7 @@ def train_rbm(data, n_hidden: int = 64, *, method: str = "pcd", k: int = 1, lear
                 chains = Vk
             updates += 1
         record(updates, epoch)
-        if report(callback, epoch, n_epochs, f"epoch {epoch}/{n_epochs}", history()):
+        if report(callback, epoch, n_epochs, f"epoch {epoch}/{n_epochs}", {"history": history(), "rbm": model.copy()}):
             stopped = True
             break
     return RBMTrainingResult(model, history(), method, k, lr, B, updates,

@@ -889,7 +889,13 @@ def ags_retrieval(alpha: float, temperature: float) -> AGSSolution:
     a_max, m_fold = _retrieval_peak(T)
     if alpha > a_max:
         return AGSSolution(alpha, T, 0.0, 0.0, 0.0, math.nan, "retrieval", False)
-    m = optimize.brentq(lambda x: _retrieval_branch(x, T)[0] - alpha, m_fold, mcw * (1 - 1e-12), xtol=1e-13)
+    m_hi = mcw * (1 - 1e-12)
+    if alpha <= _retrieval_branch(m_hi, T)[0]:
+        # at low T and small α the overlap is within 1e-12 of its Curie-Weiss value (erf saturates
+        # in double precision), so the branch never comes down to α: that value is the solution
+        m = m_hi
+    else:
+        m = optimize.brentq(lambda x: _retrieval_branch(x, T)[0] - alpha, m_fold, m_hi, xtol=1e-13)
     _, sigma, q, C, L = _retrieval_branch(m, T)
     return AGSSolution(alpha, T, m, q, sigma * sigma / alpha, _free_energy(alpha, T, m, q, C, L), "retrieval")
 

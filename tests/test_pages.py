@@ -41,3 +41,24 @@ def test_unknown_model_in_the_url_falls_back_to_the_default():
     at = open_page("home.py", {"model": "no-such-model"})
     assert not at.exception
     assert at.sidebar.selectbox(key="model_picker").value == DEFAULT_MODEL
+
+
+def test_url_mirrored_multiselect_round_trips():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from ui import params
+
+        params.multiselect("digits", key="ms", default=[0, 1], options=list(range(10)))
+
+    at = AppTest.from_function(page)
+    at.query_params["ms"] = "3,7"
+    at.run()
+    assert at.multiselect[0].value == [3, 7]
+    at.multiselect[0].set_value([2])
+    at.run()
+    assert at.query_params["ms"] == "2"
+    bad = AppTest.from_function(page)
+    bad.query_params["ms"] = "3,banana"
+    bad.run()
+    assert not bad.exception and bad.multiselect[0].value == [0, 1]

@@ -26,10 +26,10 @@ def figure_with_downloads(fig: go.Figure, df: pd.DataFrame | None, name: str, *,
     """Show ``fig`` and, under it, buttons to download its data (CSV) and the figure (HTML)."""
     key = key or _slug(name)
     event = st.plotly_chart(fig, width="stretch", key=f"chart:{key}", **chart_kwargs)
-    cols = st.columns([1, 1, 4])
+    row = st.container(horizontal=True, gap="small")
     if df is not None:
-        cols[0].download_button("Data (CSV)", lambda: csv_bytes(df), file_name=f"{_slug(name)}.csv",
+        row.download_button("Data (CSV)", lambda: csv_bytes(df), file_name=f"{_slug(name)}.csv",
                                 mime="text/csv", key=f"csv:{key}", icon=":material/download:", on_click="ignore")
-    cols[1].download_button("Figure (HTML)", lambda: html_bytes(fig), file_name=f"{_slug(name)}.html",
+    row.download_button("Figure (HTML)", lambda: html_bytes(fig), file_name=f"{_slug(name)}.html",
                             mime="text/html", key=f"html:{key}", icon=":material/download:", on_click="ignore")
     return event

@@ -30,6 +30,9 @@ def _encode(value) -> str:
 def _decode(raw: str, default, options=None):
     """Parse ``raw`` like ``default``; raise ValueError if it does not fit."""
     if options is not None:
+        if isinstance(default, (list, tuple)):  # a multi-select: comma-separated options
+            parts = raw.split(",") if raw else []
+            return type(default)(_decode(p, default[0] if default else options[0], options) for p in parts)
         for o in options:
             if _encode(o) == raw:
                 return o
@@ -62,6 +65,13 @@ def _in_range(value, kwargs) -> bool:
     return True
 
 
+def _among(value, options) -> bool:
+    """``value`` is one of ``options`` (or, for a multi-select, a list of them)."""
+    if isinstance(value, (list, tuple)):
+        return all(v in options for v in value)
+    return value in options
+
+
 def _widget_key(key: str) -> str:
     return f"ctl:{key}"
 
@@ -80,7 +90,7 @@ def bound(widget, label: str, *, key: str, default, options=None, **kwargs):
                     value = parsed
             except (ValueError, TypeError):
                 pass
-        if options is not None and value not in options:
+        if options is not None and not _among(value, options):
             value = default
         st.session_state[wkey] = value
     if options is not None:
@@ -106,6 +116,11 @@ def number_input(label, *, key, default, **kw):
 
 def selectbox(label, *, key, default, options, **kw):
     return bound(st.selectbox, label, key=key, default=default, options=list(options), **kw)
+
+
+def multiselect(label, *, key, default, options, **kw):
+    """``st.multiselect``; the URL holds the chosen options comma-separated."""
+    return bound(st.multiselect, label, key=key, default=list(default), options=list(options), **kw)
 
 
 def radio(label, *, key, default, options, **kw):

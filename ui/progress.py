@@ -16,7 +16,8 @@ import streamlit as st
 def run_with_progress(key: str, label: str, fn, /, *args, **kwargs):
     """Call ``fn(*args, callback=..., **kwargs)`` showing progress and a Stop button."""
     st.session_state.pop(f"{key}:partial", None)
-    box = st.container()
+    slot = st.empty()  # emptied afterwards: the bar and the Stop button go away
+    box = slot.container()
     bar = box.progress(0.0, text=label)
     box.button("Stop", key=f"{key}:stop", icon=":material/stop_circle:",
                help="Stop the computation; what has been computed so far is kept.")
@@ -34,7 +35,7 @@ def run_with_progress(key: str, label: str, fn, /, *args, **kwargs):
     try:
         return fn(*args, callback=callback, **kwargs)
     finally:
-        box.empty()
+        slot.empty()
 
 
 def partial(key: str):
