@@ -533,8 +533,8 @@ def simulate_propagation(activation, weight_variance, bias_variance, width, dept
 class TrainabilityResult:
     """Accuracy after training nets of growing depth at one initialisation.
 
-    ``depths`` (n,), ``train_accuracy``, ``test_accuracy`` (n,), ``trained`` (n,) bool =
-    test accuracy >= ``threshold``; ``fixed`` the mean-field :class:`FixedPoint` (its
+    ``depths`` (n,), ``train_accuracy``, ``test_accuracy`` (n,; NaN where training diverged),
+    ``trained`` (n,) bool = test accuracy >= ``threshold``, ``diverged`` (n,) bool; ``fixed`` the mean-field :class:`FixedPoint` (its
     ``trainable_depth`` ≈ 6 ξ_c is the prediction to compare with).
     """
 
@@ -547,12 +547,15 @@ class TrainabilityResult:
     settings: dict = field(default_factory=dict)
     stopped_early: bool = False
     seconds: float = 0.0
+    diverged: np.ndarray = field(default_factory=lambda: np.array([], bool))
 
     def to_frame(self):
         import pandas as pd
 
         return pd.DataFrame({"depth": self.depths, "train_accuracy": self.train_accuracy,
-                             "test_accuracy": self.test_accuracy, "trained": self.trained}).assign(
+                             "test_accuracy": self.test_accuracy, "trained": self.trained,
+                             "diverged": self.diverged if self.diverged.size == self.depths.size
+                             else np.zeros(self.depths.size, bool)}).assign(
             weight_variance=self.fixed.weight_variance, bias_variance=self.fixed.bias_variance,
             predicted_trainable_depth=self.fixed.trainable_depth)
 
@@ -590,17 +593,19 @@ def trainability_check(activation, weight_variance, bias_variance, depths=(4, 16
     threshold = real("threshold", threshold, low=0.0, high=1.0)
     data = load_dataset(dataset, seed=seed)
     fixed = fixed_point(act, cw, cb)
-    tr, te = [], []
+    tr, te, div = [], [], []
     result = TrainabilityResult(d, np.array([]), np.array([]), np.array([], bool), threshold, fixed,
                                 {"dataset": dataset, "width": width, "epochs": epochs, "lr": lr,
                                  "optimizer": optimizer, "seed": seed})
     for i, depth in enumerate(d):
         spec = NetworkSpec(hidden=(width,) * int(depth), activation=activation, weight_variance=cw, bias_variance=cb)
-        run = train(spec, data, epochs=epochs, lr=lr, optimizer=optimizer, seed=seed)
+        run = train(spec, data, epochs=epochs, lr=lr, optimizer=optimizer, seed=seed, stop_on_divergence=True)
         tr.append(run.history["train_accuracy"][-1])
-        te.append(run.history["test_accuracy"][-1])
+        te.append(run.history["test_accuracy"][-1])  # NaN when the run diverged
+        div.append(run.diverged)
         result.depths, result.train_accuracy, result.test_accuracy = d[:i + 1], np.array(tr), np.array(te)
-        result.trained = result.test_accuracy >= threshold
+        result.diverged = np.array(div)
+        result.trained = np.nan_to_num(result.test_accuracy, nan=-1.0) >= threshold
         result.seconds = time.perf_counter() - t0
         if report(callback, i + 1, d.size, f"depth {depth}: test accuracy {te[-1]:.3f}", result):
             result.stopped_early = i + 1 < d.size

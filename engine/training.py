@@ -49,12 +49,14 @@ class TrainingResult:
                                                    "test_accuracy": []})
     snapshots: list = field(default_factory=list)  # [(epoch, Network)]
     stopped_early: bool = False
+    diverged: bool = False
     seconds: float = 0.0
 
 
 def train(network_or_spec, dataset: Dataset, *, epochs: int = 30, lr: float = 1e-2, batch_size: int = 64,
           optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0, callback: Callback = None,
-          snapshot_every: int | None = None, name: str | None = None) -> TrainingResult:
+          snapshot_every: int | None = None, name: str | None = None,
+          stop_on_divergence: bool = False) -> TrainingResult:
     """Train on ``dataset`` with cross-entropy; return a :class:`TrainingResult`.
 
     Parameters
@@ -68,6 +70,9 @@ def train(network_or_spec, dataset: Dataset, *, epochs: int = 30, lr: float = 1e
         now}``; return True to stop.
     snapshot_every : keep a copy of the network every this many epochs (epoch 0 = the
         initial network is always kept when this is set).
+    stop_on_divergence : when the weights stop being finite, stop and return the last finite
+        network with ``diverged=True`` (and NaN in the history for the diverged epoch)
+        instead of raising ``EngineError`` (the default: a learning rate that is too large).
     """
     import torch
 
@@ -125,6 +130,7 @@ def train(network_or_spec, dataset: Dataset, *, epochs: int = 30, lr: float = 1e
             return tr, te
 
         tr, te = evaluate(0)
+        last_finite = {k: v.clone() for k, v in model.state_dict().items()} if stop_on_divergence else None
         if snapshot_every is not None:
             result.snapshots.append((0, _to_network(model, net0, dataset, seed, 0, tr, te, name)))
         n = Xtr.shape[0]
@@ -137,9 +143,19 @@ def train(network_or_spec, dataset: Dataset, *, epochs: int = 30, lr: float = 1e
                 loss = loss_fn(model(Xtr[idx]), ytr[idx])
                 loss.backward()
                 opt.step()
+            if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+                if not stop_on_divergence:
+                    raise expected("lr", "small enough for training to stay finite", lr)
+                # keep the last finite state as the result; record the diverged epoch as NaN
+                model.load_state_dict(last_finite)
+                for key in ("loss", "train_accuracy", "test_accuracy"):
+                    result.history[key].append(float("nan"))
+                result.history["epoch"].append(epoch)
+                result.diverged = True
+                break
             tr, te = evaluate(epoch)
-            if not np.isfinite(result.history["loss"][-1]):
-                raise expected("lr", "small enough for training to stay finite", lr)
+            if stop_on_divergence:
+                last_finite = {k: v.clone() for k, v in model.state_dict().items()}
             if snapshot_every is not None and (epoch % snapshot_every == 0 or epoch == epochs):
                 result.snapshots.append((epoch, _to_network(model, net0, dataset, seed, epoch, tr, te, name)))
             partial = {"history": result.history,
@@ -148,7 +164,7 @@ def train(network_or_spec, dataset: Dataset, *, epochs: int = 30, lr: float = 1e
                       f"test accuracy {te:.3f}", partial):
                 result.stopped_early = epoch < epochs
                 break
-        last = result.history["epoch"][-1]
+        last = result.history["epoch"][-1] - (1 if result.diverged else 0)
         result.network = _to_network(model, net0, dataset, seed, last, tr, te, name)
         result.network.card.update(lr=lr, batch_size=batch_size, optimizer=optimizer, weight_decay=weight_decay)
         result.seconds = time.perf_counter() - t0

@@ -66,3 +66,13 @@ def test_architecture_must_match_the_data(digits):
         train(Network.random([3, 4, 10], "tanh", seed=0), digits, epochs=1)
     with pytest.raises(EngineError, match="activation"):
         train(NetworkSpec((4,), "swish"), digits, epochs=1)
+
+
+def test_divergence_raises_or_stops_on_request():
+    data = load_dataset("iris", seed=0)
+    spec = NetworkSpec((8, 8, 8), "relu", weight_variance=8.0)
+    with pytest.raises(EngineError, match="lr"):
+        train(spec, data, epochs=5, lr=1e200, optimizer="sgd", seed=0)
+    r = train(spec, data, epochs=5, lr=1e200, optimizer="sgd", seed=0, stop_on_divergence=True)
+    assert r.diverged and np.isnan(r.history["loss"][-1])
+    assert all(np.all(np.isfinite(w)) for w in r.network.weights)  # the last finite state is kept

@@ -22,15 +22,20 @@ COLORS = {
 SEQUENCE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 
 
-def provenance(**items) -> str:
-    """``model: x · seed: 3 · T: 0.1-5`` from keyword items (``None`` values are skipped)."""
+def provenance(verbatim: dict | None = None, /, **items) -> str:
+    """``model: x · seed: 3 · T: 0.1-5`` (``None`` values are skipped).
+
+    Keyword names have ``_`` shown as a space; keys of the optional positional dict are shown
+    as they are (for labels such as ``σ_w²``).
+    """
+    pairs = [(k, v) for k, v in (verbatim or {}).items()] + [(k.replace("_", " "), v) for k, v in items.items()]
     parts = []
-    for k, v in items.items():
+    for k, v in pairs:
         if v is None:
             continue
         if isinstance(v, float):
             v = f"{v:.4g}"
-        parts.append(f"{k.replace('_', ' ')}: {v}")
+        parts.append(f"{k}: {v}")
     return " · ".join(parts)
 
 
