@@ -749,3 +749,8 @@ def monte_carlo_kernel(activation, depth, weight_variance, bias_variance, q, *, 
         est[t] = cb + cw * np.einsum("ij,j->i", s[1:], s[0]) / width
     return KernelSample(qs, est.mean(0), est.std(0, ddof=1) / np.sqrt(n_networks), cov.xi(qs), width,
                         n_networks, seed if not isinstance(seed, np.random.Generator) else None)
+
+
+def _warm():
+    """Load the numba kernels behind the tanh kernel map (for :mod:`engine.warm`)."""
+    nngp_covariance("tanh", 1, 1.0, 0.0).derivatives(np.array([0.5]))
