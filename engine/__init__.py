@@ -50,6 +50,10 @@ _PUBLIC = {
     "microcanonical": "engine.thermo",
     "normalised_specific_heat": "engine.thermo",
     "network_alpha": "engine.spectral",
+    "replica_overlaps": "engine.replicas",
+    "overlaps_from_samples": "engine.replicas",
+    "exact_overlaps": "engine.replicas",
+    "ReplicaResult": "engine.replicas",
     # theory across depth
     "nngp_covariance": "engine.nngp",
     "fixed_point": "engine.signal_propagation",
