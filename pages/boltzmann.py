@@ -255,7 +255,8 @@ with tabs[4]:
                 f"seed {s['seed']})",
                 rbm.to_ising(),
                 "A restricted Boltzmann machine trained on binarised digits, as a two-layer Ising model in ±1 spins "
-                "(visible layer first): J = W/4; at T = 1 its Boltzmann distribution is the RBM's.")
+                "(visible layer first): J = W/4; at T = 1 its Boltzmann distribution is the RBM's.",
+                marks={1.0: "T = 1: the RBM's own distribution"})
             st.session_state["bm:added"] = (machine_key, name)
     if "bm:added" in st.session_state:
         st.success(f"**{st.session_state['bm:added'][1]}** is now available on the Thermodynamics page, next to the "

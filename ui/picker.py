@@ -20,9 +20,10 @@ def model_picker() -> str:
         st.session_state["model_picker"] = first
     elif st.session_state["model_picker"] not in names:
         st.session_state["model_picker"] = state.current_name()
+    session = set(state.session_models())  # format_func may be called outside a script run (AppTest)
     name = st.sidebar.selectbox(
         "Current model", names, key="model_picker",
-        format_func=lambda n: f"{n}  ·  {state.origin(n)}" if state.origin(n) != "zoo" else n,
+        format_func=lambda n: f"{n}  ·  this session" if n in session else n,
         help="Every analysis page works on this model. Pick from the shipped zoo or from models you "
              "trained or uploaded in this session (Models page).")
     st.session_state["current_model"] = name

@@ -17,8 +17,6 @@ from engine.zoo import DEFAULT_MODEL, ZOO_DIR, list_zoo
 _CURRENT = "current_model"
 PENDING = "pending_model"
 _SESSION_MODELS = "session_models"
-_ORIGINS = {"zoo": "zoo", "session": "this session"}
-
 
 @st.cache_resource(show_spinner=False)
 def zoo_cards() -> list[dict]:
@@ -43,10 +41,6 @@ def session_models() -> dict[str, Network]:
 def all_names() -> list[str]:
     """Session models first (newest first), then the zoo."""
     return list(reversed(list(session_models()))) + zoo_names()
-
-
-def origin(name: str) -> str:
-    return _ORIGINS["session"] if name in session_models() else _ORIGINS["zoo"]
 
 
 def get_network(name: str) -> Network:
@@ -131,18 +125,22 @@ _SPIN_SYSTEMS = "spin_systems"
 def spin_systems() -> dict:
     """Spin systems made on other pages in this session (e.g. a trained RBM), by name.
 
-    Each value is ``{"model": IsingModel, "note": str}``. The Thermodynamics page offers them
+    Each value is ``{"model": IsingModel, "note": str, "marks": {T: label}}``. The Thermodynamics page offers them
     next to the current network, so "an RBM is a bipartite Ising model" can be looked at with
     the same tools as any network.
     """
     return st.session_state.setdefault(_SPIN_SYSTEMS, {})
 
 
-def add_spin_system(name: str, model, note: str = "") -> str:
-    """Keep an ``IsingModel`` for the Thermodynamics and Ising pages; return its (unique) name."""
+def add_spin_system(name: str, model, note: str = "", marks: dict | None = None) -> str:
+    """Keep an ``IsingModel`` for the Thermodynamics page; return its (unique) name.
+
+    ``marks`` maps temperatures worth marking on its curves to a label (e.g. ``{1.0: "T = 1: the
+    RBM's own distribution"}``).
+    """
     systems = spin_systems()
     unique, k = name, 2
     while unique in systems:
         unique, k = f"{name} ({k})", k + 1
-    systems[unique] = {"model": model, "note": note}
+    systems[unique] = {"model": model, "note": note, "marks": dict(marks or {})}
     return unique
