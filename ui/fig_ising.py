@@ -217,7 +217,6 @@ def thermo_figure(dos_curves: list[dict], pt_curves: list[dict], *, exact: list[
     fig = make_subplots(rows=rows, cols=2, shared_xaxes=True, vertical_spacing=0.12, horizontal_spacing=0.1,
                         subplot_titles=[t for _, t in panels])
     pos = {"U": (1, 1), "C": (1, 2), "S": (2, 1), "F": (2, 2)}
-    axis = {"U": "", "C": "2", "S": "3", "F": "4"}  # plotly's axis suffix of each panel
     frames = []
     for c in dos_curves:
         th = c["th"]
