@@ -5,7 +5,7 @@ import importlib
 import time
 
 #: Modules whose ``_warm()`` runs a tiny problem through their kernels.
-MODULES = ("engine.montecarlo", "engine.wang_landau", "engine.exact", "engine.hopfield", "engine.nngp", "engine.replicas",
+MODULES = ("engine.montecarlo", "engine.wang_landau", "engine.exact", "engine.hopfield", "engine.nngp", "engine.replicas", "engine.landscape",
            "engine.thermal_machine")
 
 
