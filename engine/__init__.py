@@ -50,6 +50,8 @@ _PUBLIC = {
     "microcanonical": "engine.thermo",
     "normalised_specific_heat": "engine.thermo",
     "network_alpha": "engine.spectral",
+    "fingerprint": "engine.fingerprint",
+    "Fingerprint": "engine.fingerprint",
     "replica_overlaps": "engine.replicas",
     "overlaps_from_samples": "engine.replicas",
     "exact_overlaps": "engine.replicas",

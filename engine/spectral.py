@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import expected
+from .errors import EngineError, expected
 from .validation import finite_array, integer
 
 #: Layers with fewer eigenvalues than this get ``reliable = False``.
@@ -77,21 +77,41 @@ def fit_power_law(eigs, *, min_tail: int = 5) -> PowerLawFit:
     return PowerLawFit(float(alpha), float(lam_min), int(n), float(ks), int(x.size), float(x[-1]))
 
 
-def layer_alphas(net) -> list[PowerLawFit]:
-    """One power-law fit per weight layer of ``net`` (an :class:`engine.network.Network`)."""
-    return [fit_power_law(eigenvalues(w)) for w in net.weights]
+def layer_alphas(net) -> list[PowerLawFit | None]:
+    """One power-law fit per weight layer of ``net`` (an :class:`engine.network.Network`).
+
+    A layer with too few eigenvalues to fit a tail at all (fewer than 6, e.g. a two-class
+    output layer) gives ``None``.
+    """
+    fits = []
+    for w in net.weights:
+        eigs = eigenvalues(w)
+        try:
+            fits.append(fit_power_law(eigs))
+        except EngineError:
+            fits.append(None)
+    return fits
 
 
 def network_alpha(net) -> dict:
-    """WeightWatcher-style summary: mean α over layers, and over the reliable layers only."""
+    """WeightWatcher-style summary: mean α over the layers that could be fitted, and over reliable ones.
+
+    Keys: ``alpha_mean``, ``alpha_mean_reliable``, ``alpha_weighted`` (mean of α log10 λ_max),
+    ``n_alpha_layers`` (layers fitted), ``n_reliable_layers``, ``alpha_layers`` (NaN where a layer
+    could not be fitted), ``alpha_layer_eigenvalues``.
+    """
     fits = layer_alphas(net)
-    reliable = [f.alpha for f in fits if f.reliable]
+    alpha = np.array([f.alpha if f is not None else np.nan for f in fits])
+    weighted = np.array([f.alpha * np.log10(f.lambda_max) if f is not None else np.nan for f in fits])
+    n_eigs = [min(w.shape) for w in net.weights]
+    ok = np.isfinite(alpha)
+    reliable = ok & (np.array(n_eigs) >= MIN_RELIABLE_EIGENVALUES)
     return {
-        "alpha_mean": float(np.mean([f.alpha for f in fits])),
-        "alpha_mean_reliable": float(np.mean(reliable)) if reliable else float("nan"),
-        "alpha_weighted": float(np.mean([f.alpha * np.log10(f.lambda_max) for f in fits])),
-        "n_layers": len(fits),
-        "n_reliable_layers": len(reliable),
-        "layer_alpha": [f.alpha for f in fits],
-        "layer_n_eigenvalues": [f.n_eigenvalues for f in fits],
+        "alpha_mean": float(alpha[ok].mean()) if ok.any() else float("nan"),
+        "alpha_mean_reliable": float(alpha[reliable].mean()) if reliable.any() else float("nan"),
+        "alpha_weighted": float(weighted[ok].mean()) if ok.any() else float("nan"),
+        "n_alpha_layers": int(ok.sum()),
+        "n_reliable_layers": int(reliable.sum()),
+        "alpha_layers": [float(x) for x in alpha],
+        "alpha_layer_eigenvalues": n_eigs,
     }

@@ -40,6 +40,10 @@ def test_small_layers_are_flagged_unreliable():
     assert not any(f.reliable for f in fits)
     summary = network_alpha(net)
     assert summary["n_reliable_layers"] == 0 and np.isnan(summary["alpha_mean_reliable"])
+    # an output layer with 2 eigenvalues cannot be fitted: skipped, not fatal
+    tiny = network_alpha(Network.random([30, 16, 2], "relu", seed=0))
+    assert tiny["n_alpha_layers"] == 1 and np.isnan(tiny["alpha_layers"][1])
+    assert tiny["alpha_mean"] == tiny["alpha_layers"][0]
     big = Network.random([128, 128, 10], "tanh", seed=0)
     assert layer_alphas(big)[0].reliable
 
