@@ -56,6 +56,13 @@ _PUBLIC = {
     "overlaps_from_samples": "engine.replicas",
     "exact_overlaps": "engine.replicas",
     "ReplicaResult": "engine.replicas",
+    # the thermal deep learning machine
+    "MachineConfig": "engine.thermal_machine",
+    "MachineResult": "engine.thermal_machine",
+    "Job": "engine.sweep",
+    "make_grid": "engine.sweep",
+    "run_sweep": "engine.sweep",
+    "load_results": "engine.sweep",
     # theory across depth
     "nngp_covariance": "engine.nngp",
     "fixed_point": "engine.signal_propagation",
