@@ -23,11 +23,13 @@ Physics and references: :mod:`engine.thermal_machine` (Huang et al., arXiv:2506.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import sys
 import time
+import types
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -348,6 +350,26 @@ def _run_serial(todo, finished, **_):
             return
 
 
+@contextlib.contextmanager
+def _bare_main():
+    """Hide the parent's ``__main__`` while worker processes are spawned.
+
+    A spawned worker first re-imports the file of the parent's ``__main__`` module. Under
+    ``streamlit run`` (and AppTest) ``__main__`` is the app script itself, so every worker would
+    run the whole app (and its start-up threads) before its job. The jobs need nothing from
+    ``__main__``, so the workers get an empty one.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__file__", None) is None:
+        yield
+        return
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def _run_processes(todo, finished, *, workers=None, **_):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -357,7 +379,8 @@ def _run_processes(todo, finished, *, workers=None, **_):
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx)
     try:
-        futures = {pool.submit(run_job, _payload(job)): job for job in todo}
+        with _bare_main():  # workers start as jobs are submitted
+            futures = {pool.submit(run_job, _payload(job)): job for job in todo}
         for fut in as_completed(futures):
             try:
                 outcome = fut.result()

@@ -209,3 +209,19 @@ def test_cli_runs_lists_and_rejects_bad_input(tmp_path, capsys):
     from engine.__main__ import main
 
     assert main(["sweep", "--preset", "tiny", "--out", out, "--list"]) == 0
+
+
+def test_process_workers_do_not_rerun_a_streamlit_script(tmp_path, monkeypatch):
+    """Under `streamlit run` the parent's __main__ is the app script; spawned workers must not run it."""
+    import sys
+    import types
+
+    script = tmp_path / "app_like.py"
+    script.write_text("raise SystemExit('the app script ran inside a sweep worker')\n")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    jobs = make_grid(BASE, N=(3,), seeds=(0,))
+    rep = run_sweep(jobs, tmp_path / "out", executor="processes", workers=1)
+    assert rep.complete and not rep.failed
+    assert sys.modules["__main__"] is fake
