@@ -1144,8 +1144,3 @@ def cli(argv=None) -> int:
     frame.to_csv(args.out if args.out else sys.stdout, index=False)
     return 0
 
-
-def _warm():
-    """Import torch and torch.func in the background at app start (about 5-7 s on a cold server)."""
-    import torch  # noqa: F401
-    import torch.func  # noqa: F401

@@ -325,14 +325,14 @@ def run_sweep(jobs, out, *, executor: str = "processes", workers: int | None = N
 
     if todo:
         # longest first: the last job to start is a short one, so parallel workers finish together
-        todo.sort(key=_cost, reverse=True)
+        todo.sort(key=job_cost, reverse=True)
         runner = {"serial": _run_serial, "processes": _run_processes, "dask": _run_dask}[executor]
         runner(todo, finished, workers=workers, scheduler=scheduler)
     rep.seconds = time.perf_counter() - started
     return rep
 
 
-def _cost(job: Job) -> float:
+def job_cost(job: Job) -> float:
     """Relative cost of a job: multiply-adds per force evaluation × replica-steps."""
     c = job.config
     n_in = 64 if c.dataset == "digits" else c.n_features

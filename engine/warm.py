@@ -1,11 +1,15 @@
-"""Compile or load every numba kernel once, on tiny problems (``python -m engine.warm``)."""
+"""Compile or load every numba kernel once, on tiny problems (``python -m engine.warm``).
+
+Never import torch here: the app runs this in a background thread, and SciPy's array-API
+checks read ``sys.modules["torch"]`` and fail on a half-imported torch module.
+"""
 from __future__ import annotations
 
 import importlib
 import time
 
 #: Modules whose ``_warm()`` runs a tiny problem through their kernels.
-MODULES = ("engine.montecarlo", "engine.wang_landau", "engine.exact", "engine.hopfield", "engine.nngp", "engine.replicas", "engine.landscape",
+MODULES = ("engine.montecarlo", "engine.wang_landau", "engine.exact", "engine.hopfield", "engine.nngp", "engine.replicas",
            "engine.thermal_machine")
 
 
