@@ -41,9 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +53,7 @@ from .kernels import spin_flip as _sf
 from .kernels.rng import seeded_state
 from .progress import Callback, report
 from .random import as_generator, kernel_seeds
+from .threads import run_rows, thread_count
 from .validation import choice, finite_array, increasing, integer, positive
 
 #: Fewest bins over all chains used for error bars (see :func:`thermal_averages`).
@@ -273,15 +272,7 @@ class AnnealResult:
 
 # ====================================================================================== chains
 
-_POOL: ThreadPoolExecutor | None = None
 _BLAS = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="montecarlo")
-    return _POOL
 
 
 def _one_blas_thread():
@@ -337,7 +328,7 @@ class _Chains:
             self.e = (-0.5 * np.einsum("ri,ri->r", flat, h + model.fields)).reshape(C, P)
             if kind == "layered":
                 self.w, self.wt, self.w_off, self.offsets = _sf.pack_layers(model)
-        self.n_threads = max(1, min(C, os.cpu_count() or 1) if n_threads is None else min(C, int(n_threads)))
+        self.n_threads = thread_count(C, n_threads)
 
     def run(self, n_sweeps: int, *, do_swap=False, scale=None, trace=None, sample_at=None, samples=None):
         """``n_sweeps`` sweeps of every chain (optionally with swaps); fills trace[:n_sweeps]."""
@@ -363,11 +354,8 @@ class _Chains:
         if self.n_threads == 1 or n_sweeps * C * P * N < MIN_UPDATES_FOR_THREADS:
             kernel(0, C, *args)
         else:  # disjoint ranges of independent chains: the same numbers whatever the thread count
-            cuts = np.linspace(0, C, self.n_threads + 1).astype(int)
             with (_one_blas_thread() if self.kind == "block" else contextlib.nullcontext()):
-                jobs = [_pool().submit(kernel, int(a), int(b), *args) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
-                for job in jobs:
-                    job.result()
+                run_rows(kernel, C, self.n_threads, *args)
         self.t += n_sweeps
 
     def row_spins(self) -> np.ndarray:

@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -171,10 +172,11 @@ def run_job(job: Job | dict):
 
     ``layers`` is :meth:`MachineResult.to_frame` plus the column ``job`` (the key);
     ``curves`` is :meth:`MachineResult.series_frame` (values as float32) plus ``job``.
+    One thread per job: a sweep keeps the cores busy with whole jobs, not replicas.
     """
     if isinstance(job, dict):
         job = Job(MachineConfig.from_dict(job["config"]), int(job["seed"]))
-    result = run(job.config, job.seed)
+    result = run(job.config, job.seed, threads=1)
     layers = result.to_frame()
     layers.insert(0, "job", job.key)
     curves = result.series_frame()
@@ -332,12 +334,13 @@ def run_sweep(jobs, out, *, executor: str = "processes", workers: int | None = N
     return rep
 
 
-def job_cost(job: Job) -> float:
-    """Relative cost of a job: multiply-adds per force evaluation × replica-steps."""
+def job_cost(job: Job, threads: int = 1) -> float:
+    """Relative wall cost of a job: multiply-adds per force evaluation × replica-steps in a row
+    (after the split the replicas share ``threads`` threads)."""
     c = job.config
     n_in = 64 if c.dataset == "digits" else c.n_features
     per_step = c.M * (n_in * c.N + (c.L - 2) * c.N * c.N + 2 * c.N) + c.M * c.N * (c.L - 1)
-    return float(per_step) * (c.t_w + c.n_replicas * c.t_run)
+    return float(per_step) * (c.t_w + math.ceil(c.n_replicas / max(1, threads)) * c.t_run)
 
 
 def _run_serial(todo, finished, **_):

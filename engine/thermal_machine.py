@@ -59,6 +59,7 @@ import numpy as np
 from .errors import expected
 from .progress import Callback, report
 from .random import as_generator, kernel_seeds
+from .threads import run_rows, thread_count
 from .validation import choice, integer, real
 
 #: Bump when the numbers a run produces change (names sweep result files; see engine.sweep).
@@ -69,6 +70,8 @@ DATASETS = ("digits", "teacher_student")
 ENERGIES = ("sqrt", "squared")
 BACKENDS = ("numba", "numpy")
 MAX_STEPS = 10**9
+#: Below this many variable-steps per call the replicas stay on one thread (a thread hop costs ~50 us).
+_MIN_WORK_FOR_THREADS = 200_000
 
 
 # ====================================================================================== config
@@ -370,10 +373,12 @@ def _streams(rng, n):
 
 
 def step(state: MachineState, n_steps: int = 1, dynamics: Dynamics = Dynamics(), *,
-         backend: str = "numba") -> MachineState:
+         backend: str = "numba", threads: int | None = None) -> MachineState:
     """Advance every replica by ``n_steps`` steps of the literal integrator, in place.
 
-    ``backend="numba"`` runs :func:`engine.kernels.thermal_machine.md_steps`;
+    ``backend="numba"`` runs :func:`engine.kernels.thermal_machine.md_steps`, the replicas
+    split over ``threads`` threads (default: one per core, at most one per replica; each
+    replica owns its random stream, so the numbers do not depend on the thread count);
     ``backend="numpy"`` runs the plain NumPy reference step with the very same noise
     (drawn from the same streams), so both give the same trajectory up to rounding.
     Returns ``state`` (advanced).
@@ -383,11 +388,19 @@ def step(state: MachineState, n_steps: int = 1, dynamics: Dynamics = Dynamics(),
     n_steps = integer("n_steps", n_steps, low=0, high=MAX_STEPS)
     dyn = dynamics.validated()
     choice("backend", backend, BACKENDS)
+    if threads is not None:
+        threads = integer("threads", threads, low=1, high=1024)
     args = state._kernel_args()
     squared = dyn.energy == "squared"
     if backend == "numba":
         energies = np.empty((state.n_replicas, state.layout.L))
-        K.md_steps(state.x, state.v, state.rng, *args, n_steps, dyn.dt, dyn.eta, dyn.kT, squared, energies)
+        n_threads = thread_count(state.n_replicas, threads) if n_steps * state.x.size >= _MIN_WORK_FOR_THREADS else 1
+
+        def rows(lo, hi):
+            K.md_steps(state.x[lo:hi], state.v[lo:hi], state.rng[lo:hi], *args, n_steps, dyn.dt, dyn.eta,
+                       dyn.kT, squared, energies[lo:hi])
+
+        run_rows(rows, state.n_replicas, n_threads)
     else:
         for _ in range(n_steps):
             xi = K.draw_normals(state.rng, state.layout.n_free)
@@ -805,7 +818,7 @@ class _Recorder:
 
 
 def run(config: MachineConfig = MachineConfig(), seed: int = 0, *, callback: Callback = None,
-        chunk: int = 2000, data: MachineData | None = None) -> MachineResult:
+        chunk: int = 2000, data: MachineData | None = None, threads: int | None = None) -> MachineResult:
     """Run the thermal machine of ``config``: learn until t_w, split replicas, run t_run more.
 
     Parameters
@@ -817,6 +830,7 @@ def run(config: MachineConfig = MachineConfig(), seed: int = 0, *, callback: Cal
         stops the run and the partial result is returned with ``stopped=True``.
     chunk : at most this many steps between two callback calls.
     data : the clamped data (default :func:`machine_data` of ``config``).
+    threads : threads for the replicas after the split (default one per core; see :func:`step`).
 
     Returns
     -------
@@ -881,7 +895,7 @@ def run(config: MachineConfig = MachineConfig(), seed: int = 0, *, callback: Cal
         nonlocal stopped
         while state.step < target:
             n = min(chunk, target - state.step)
-            step(state, n, dyn)
+            step(state, n, dyn, threads=threads)
             if callback is not None and report(callback, state.step, total, f"step {state.step:,} of {total:,}",
                                                partial() if on_replicas else None):
                 stopped = True

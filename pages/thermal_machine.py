@@ -98,9 +98,9 @@ with c4:
     seed = params.number_input("Seed", key="th_seed", default=0, min_value=0, max_value=2**31 - 1, step=1)
     config = MachineConfig(dataset=dataset, M=int(M), N=int(N), L=int(L), eta=float(eta), t_w=int(t_w),
                            t_run=int(t_run), n_replicas=int(n_rep), energy=energy, n_times=10 if TINY else 30)
-    estimate = ft.estimated_seconds([config])
+    estimate = ft.estimated_seconds([config], threads=os.cpu_count() or 1)
     st.caption(f"α = M/N = {M / N:.3g} (ln α = {np.log(M / N):.2f}) · ≈ {max(estimate, 0.1):.0f} s here "
-               "(one core, idle; up to 2× under load)")
+               "(replicas on all cores, idle; up to 2× under load)")
     go = st.button("Run", key="th_go", type="primary", icon=":material/play_arrow:",
                    help="Learn for t_w steps, split into replicas, run t_run more. Stop keeps the run so far.")
 

@@ -140,6 +140,20 @@ def test_fast_step_equals_the_numpy_reference_for_the_same_noise(energy):
     assert np.array_equal(state.rng, ref.rng) and state.step == ref.step == 25
 
 
+def test_replicas_on_several_threads_give_the_same_numbers(monkeypatch):
+    monkeypatch.setattr(tm, "_MIN_WORK_FOR_THREADS", 0)  # thread even this toy state
+    dyn = Dynamics(dt=0.05, eta=0.1, kT=0.01)
+    states = {}
+    for threads in (1, 2, 3):
+        state = _toy_state(R=3)
+        state.v[...] = np.random.default_rng(5).normal(scale=0.3, size=state.v.shape)
+        states[threads] = tm.step(state, 40, dyn, threads=threads)
+    for threads in (2, 3):
+        assert np.array_equal(states[threads].x, states[1].x) and np.array_equal(states[threads].v, states[1].v)
+        assert np.array_equal(states[threads].rng, states[1].rng)
+    assert not np.array_equal(states[1].x[0], states[1].x[1])  # the replicas did move apart
+
+
 def test_one_kernel_step_is_the_literal_integrator():
     state = _toy_state(R=1)
     dyn = Dynamics(dt=0.01, eta=0.2, kT=1e-3)
@@ -376,6 +390,8 @@ def test_other_bad_input_is_an_engine_error():
         tm.step(state, -1)
     with pytest.raises(EngineError, match="`eta` must be"):
         tm.step(state, 1, Dynamics(eta=3.0))
+    with pytest.raises(EngineError, match="`threads` must be"):
+        tm.step(state, 1, threads=0)
     with pytest.raises(EngineError, match="`seed` must be"):
         tm.run(TINY, -1)
     with pytest.raises(EngineError, match="`l` must be"):

@@ -52,11 +52,12 @@ CORRELATIONS = {
 SECONDS_PER_COST = 6.8e-10
 
 
-def estimated_seconds(configs) -> float:
-    """Rough wall time of running these MachineConfigs one after the other on one core here."""
+def estimated_seconds(configs, threads: int = 1) -> float:
+    """Rough wall time of running these MachineConfigs one after the other here, each with its
+    replicas on ``threads`` threads (a sweep job runs on one)."""
     from engine.sweep import Job, job_cost
 
-    return SECONDS_PER_COST * sum(job_cost(Job(c)) for c in configs)
+    return SECONDS_PER_COST * sum(job_cost(Job(c), threads) for c in configs)
 
 
 # ====================================================================================== labels
