@@ -241,7 +241,7 @@ def test_rg_flow_figure_draws_one_arrow_per_moving_grid_point():
     heads = next(t for t in fig.data if t.name == "one RG step")
     assert len(heads.x) == moving == 15 - 3 - 1  # the w = 0 column and (1, 0) stand still
     # each head points along the step: up-pointing triangles turned clockwise by atan2(Δw, ΔT)
-    dw, dT = np.array(heads.customdata)[:, 2], np.array(heads.customdata)[:, 3]
+    dw = np.array(heads.customdata)[:, 2]
     assert np.all(np.sign(np.sin(np.radians(heads.marker.angle))) == np.sign(np.round(dw, 12)))
     assert (df.kind == "trajectory 0").sum() == 5
 
