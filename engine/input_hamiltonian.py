@@ -1309,11 +1309,14 @@ def descend(network, n_starts: int = 8, *, n_steps: int = 500, step_size: float 
 def _mean_err(values):
     """Mean and standard error along axis 0 (NaN error with fewer than 2 rows)."""
     v = np.asarray(values, dtype=float)
-    m = np.nanmean(v, axis=0) if v.shape[0] else np.full(v.shape[1:], np.nan)
-    n = np.sum(np.isfinite(v), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        err = np.where(n >= 2, np.nanstd(v, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1)), np.nan)
-    return m, err
+    finite = np.isfinite(v)
+    n = finite.sum(axis=0)
+    m, err = np.full(v.shape[1:], np.nan), np.full(v.shape[1:], np.nan)
+    some, ok = n >= 1, n >= 2
+    m[some] = np.where(finite, v, 0.0).sum(axis=0)[some] / n[some]
+    if np.any(ok):
+        err[ok] = np.nanstd(v[:, ok], axis=0, ddof=1) / np.sqrt(n[ok])
+    return m[()], err[()]  # scalars for 1-D input
 
 
 @dataclass
