@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .plotting import COLORS, SEQUENCE, style
+from .plotting import COLORS, SEQUENCE, style, wrap_lines
 
 #: ±1 spins: -1 white (background), +1 black (ink), as the digits are drawn.
 SPIN_SCALE = [[0.0, "#ffffff"], [1.0, "#111111"]]
@@ -37,14 +37,7 @@ def wrap_note(fig: go.Figure, chars: int = 70) -> go.Figure:
     text = title.subtitle.text if title is not None and title.subtitle is not None else None
     if not text or len(text) <= chars:
         return fig
-    lines, cur = [], ""
-    for part in text.split(" · "):
-        if cur and len(cur) + 3 + len(part) > chars:
-            lines.append(cur)
-            cur = part
-        else:
-            cur = f"{cur} · {part}" if cur else part
-    lines.append(cur)
+    lines = wrap_lines(text, chars)
     fig.update_layout(title_subtitle_text="<br>".join(lines),
                       margin_t=(fig.layout.margin.t or 95) + 14 * (len(lines) - 1))
     return fig

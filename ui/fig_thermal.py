@@ -28,7 +28,7 @@ from plotly.subplots import make_subplots
 from engine.thermal_machine import ONE_OVER_E
 
 from .fig_replicas import log_ticks
-from .plotting import COLORS, error_band, provenance, style
+from .plotting import COLORS, error_band, provenance, style, wrap_lines
 
 SOLID, LIQUID = COLORS["trained"], COLORS["partial"]
 #: q* colour scale: orange (liquid) -> white at the threshold 1/e -> blue (solid), on [0, 1].
@@ -139,29 +139,7 @@ def step_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
 
 def wrap(note: str | None, width: int = 110) -> str | None:
     """Break a provenance line at its ' · ' separators into lines of at most ``width`` characters."""
-    if not note:
-        return note
-    lines, cur = [], ""
-    for part in note.split(" · "):
-        if cur and len(cur) + 3 + len(part) > width:
-            lines.append(cur)
-            cur = part
-        else:
-            cur = f"{cur} · {part}" if cur else part
-    lines.append(cur)
-    return "<br>".join(lines)
-
-
-def _wrap_words(text: str, width: int) -> str:
-    lines, cur = [], ""
-    for word in text.split(" "):
-        if cur and len(cur) + 1 + len(word) > width:
-            lines.append(cur)
-            cur = word
-        else:
-            cur = f"{cur} {word}" if cur else word
-    lines.append(cur)
-    return "<br>".join(lines)
+    return "<br>".join(wrap_lines(note, width)) if note else note
 
 
 def _style(fig, *, title: str, note: str | None, narrow: bool = False, subplots: bool = False,
@@ -171,7 +149,7 @@ def _style(fig, *, title: str, note: str | None, narrow: bool = False, subplots:
     ``narrow``: a figure in half the page width (about 60 characters of title per line).
     """
     t_width, n_width = (58, 85) if narrow else (110, 160)
-    title = _wrap_words(title, t_width)
+    title = "<br>".join(wrap_lines(title, t_width, " "))
     note = wrap(note, n_width)
     style(fig, title=title, note=note, **kw)
     n_title, n_note = title.count("<br>") + 1, (note.count("<br>") + 1) if note else 0

@@ -22,6 +22,19 @@ COLORS = {
 SEQUENCE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 
 
+def wrap_lines(text: str, width: int, sep: str = " · ") -> list[str]:
+    """Split ``text`` at ``sep`` into lines of at most ``width`` characters (a longer part keeps its own line)."""
+    lines, cur = [], ""
+    for part in text.split(sep):
+        if cur and len(cur) + len(sep) + len(part) > width:
+            lines.append(cur)
+            cur = part
+        else:
+            cur = f"{cur}{sep}{part}" if cur else part
+    lines.append(cur)
+    return lines
+
+
 def provenance(verbatim: dict | None = None, /, **items) -> str:
     """``model: x · seed: 3 · T: 0.1-5`` (``None`` values are skipped).
 
