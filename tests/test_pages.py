@@ -41,6 +41,13 @@ def test_unknown_model_in_the_url_falls_back_to_the_default():
     at = open_page("home.py", {"model": "no-such-model"})
     assert not at.exception
     assert at.sidebar.selectbox(key="model_picker").value == DEFAULT_MODEL
+    # the user is told why: the link's model is not here, and what is shown instead
+    notes = [w.value for w in at.sidebar.warning]
+    assert len(notes) == 1 and "no-such-model" in notes[0] and DEFAULT_MODEL in notes[0]
+    at.sidebar.selectbox(key="model_picker").set_value("moons-2-16-16-2-tanh-s0-e100").run()
+    assert not at.sidebar.warning  # gone once another model is picked
+    at.sidebar.selectbox(key="model_picker").set_value(DEFAULT_MODEL).run()
+    assert not at.sidebar.warning
 
 
 def test_url_mirrored_multiselect_round_trips():
