@@ -105,16 +105,6 @@ def simulate_cached(act, w, b, width, depth, q0, n_networks, seed):
     return simulate_fan(act, w, b, width, depth, q0, n_networks, seed)
 
 
-def run_in_slot(key, label, fn, *args, **kwargs):
-    """run_with_progress inside a placeholder that is cleared afterwards, also when the work fails."""
-    slot = st.empty()
-    try:
-        with slot.container():
-            return run_with_progress(key, label, fn, *args, **kwargs)
-    finally:
-        slot.empty()
-
-
 def set_critical():
     """Button callback: move the σ_w² slider onto the critical line at the current σ_b²."""
     act, b = st.session_state["ctl:cr_act"], st.session_state["ctl:cr_b"]
@@ -233,7 +223,7 @@ if simulate:
                  icon=":material/schedule:")
         if st.button("Run simulation", key="cr_sim_go", icon=":material/play_arrow:"):
             with engine_errors("Simulation"):
-                sims = run_in_slot("cr_sim_run", "Simulating", simulate_fan, *sim_args)
+                sims = run_with_progress("cr_sim_run", "Simulating", simulate_fan, *sim_args)
                 st.session_state.pop("cr_sim_run:partial", None)
                 results.put(sim_key, sims)
                 ask.empty()
@@ -296,18 +286,15 @@ with t5:
                          help="About 5-15 s for the default three depths.")
 if go_train:
     with engine_errors("Training check"):
-        try:
-            depths = tuple(int(x) for x in depths_text.replace(" ", "").split(",") if x)
-        except ValueError as e:
-            raise EngineError(f"`depths` must be whole numbers separated by commas, got {depths_text!r}") from e
+        depths = params.parse_numbers(depths_text, "depths")
         key = results.make_key("criticality:train", act, float(w), float(b), depths, int(t_width), int(epochs),
                                int(t_seed))
         res = results.get(key)
         if res is None:
             try:  # a depth whose loss blows up counts as not trained (the engine marks it diverged)
-                res = run_in_slot("cr_train", f"Training {act} nets at σ_w² = {w:g}, σ_b² = {b:g}",
-                                  sp.trainability_check, act, float(w), float(b), depths, width=int(t_width),
-                                  epochs=int(epochs), seed=int(t_seed))
+                res = run_with_progress("cr_train", f"Training {act} nets at σ_w² = {w:g}, σ_b² = {b:g}",
+                                        sp.trainability_check, act, float(w), float(b), depths,
+                                        width=int(t_width), epochs=int(epochs), seed=int(t_seed))
             finally:
                 st.session_state.pop("cr_train:partial", None)
             results.put(key, res)

@@ -86,13 +86,7 @@ def overview(cw: float, cb: float):
 
 def parse_betas(text: str) -> tuple:
     """The β ladder typed by the user; the engine checks that it is positive and increasing."""
-    try:
-        values = tuple(float(v) for v in text.replace(";", ",").split(",") if v.strip())
-    except ValueError as e:
-        raise EngineError(f"`β ladder` must be numbers separated by commas, got {text!r}") from e
-    if not 1 <= len(values) <= MAX_SIM_BETAS:
-        raise EngineError(f"`β ladder` must have 1 to {MAX_SIM_BETAS} temperatures, got {len(values)}")
-    return values
+    return params.parse_numbers(text, "β ladder", float, max_count=MAX_SIM_BETAS)
 
 
 def rough_seconds(n0, ratio, depth, n_betas, n_draws, n_steps, n_chains=4, n_descents=8, descent_steps=300):

@@ -62,16 +62,6 @@ def computed(key, fn, *args, **kwargs):
     return value
 
 
-def with_progress(key, label, fn, *args, **kwargs):
-    """``run_with_progress`` in a placeholder that is cleared afterwards, so no finished bar stays on screen."""
-    slot = st.empty()
-    try:
-        with slot.container():
-            return run_with_progress(key, label, fn, *args, **kwargs)
-    finally:
-        slot.empty()
-
-
 def card_data_key(network) -> str:
     """What the loss data depends on besides the split and the subset: the card's data set and its recipe."""
     card = network.card
@@ -312,7 +302,7 @@ def random_view(data, budget):
     if go_:
         with engine_errors("The 2D surface"):
             st.session_state["ls:surf_running"] = dict(base, span_value=float(s["span"]))
-            surface = with_progress("ls_surf", "Evaluating the loss on the grid", L.loss_surface, net, data,
+            surface = run_with_progress("ls_surf", "Evaluating the loss on the grid", L.loss_surface, net, data,
                                         seed=s["seed"], normalization=s["normalization"], span=float(s["span"]),
                                         resolution=s["resolution"], memory_budget=budget)
             st.session_state.pop("ls_surf:partial", None)
@@ -428,11 +418,11 @@ def hessian_view(data, budget):
     if go_:
         with engine_errors("The Hessian surface"):
             if spec is None:
-                spec = with_progress("ls_hspec", "Hessian eigenvectors", quick_spectrum, data, budget)
+                spec = run_with_progress("ls_hspec", "Hessian eigenvectors", quick_spectrum, data, budget)
                 key = results.make_key("ls-hsurface", base, card_data_key(net), spec.method)
             span = s["factor"] * (math.sqrt(8.0 / spec.lambda_max) if spec.lambda_max > 0 else 1.0)
             st.session_state["ls:hsurf_running"] = dict(base, span_value=span, method=spec.method)
-            surface = with_progress("ls_hsurf", "Evaluating the loss on the grid", L.hessian_surface, net, data,
+            surface = run_with_progress("ls_hsurf", "Evaluating the loss on the grid", L.hessian_surface, net, data,
                                         spectrum=spec, span=span, resolution=s["resolution"], memory_budget=budget)
             st.session_state.pop("ls_hsurf:partial", None)
             results.put(key, surface)
@@ -510,7 +500,7 @@ def spectrum_view(data, budget):
                      help="All P eigenvalues from the full Hessian (torch.func); refused when 24 P² bytes exceed the "
                           "memory budget."):
             with engine_errors("The exact Hessian"):
-                exact = with_progress("ls_exact", "The exact Hessian", L.hessian_spectrum, net, data,
+                exact = run_with_progress("ls_exact", "The exact Hessian", L.hessian_spectrum, net, data,
                                           method="exact", memory_budget=budget)
                 results.put(spectrum_key(data, "exact"), exact)
     shown = exact or spec

@@ -92,11 +92,8 @@ with tab_train:
     live = st.empty()
     if go:
         with engine_errors("Training"):
-            try:
-                hidden = tuple(int(x) for x in hidden_text.replace(" ", "").split(",") if x)
-            except ValueError as e:
-                raise EngineError(f"`hidden widths` must be integers separated by commas, got {hidden_text!r}") from e
-            if not hidden or any(h < 1 or h > 1024 for h in hidden):
+            hidden = params.parse_numbers(hidden_text, "hidden widths")
+            if any(h < 1 or h > 1024 for h in hidden):
                 raise EngineError(f"`hidden widths` must be 1 to 1024 neurons each, got {hidden_text!r}")
             data = load_dataset(dataset, seed=0)
             spec = NetworkSpec(hidden, activation)

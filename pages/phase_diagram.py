@@ -96,17 +96,6 @@ def pm(v: float, e: float, digits: int = 2) -> str:
     return f"{v:.{digits}f} ± {e:.{digits}f}" if np.isfinite(e) else f"{v:.{digits}f} (no error estimate)"
 
 
-def parse_numbers(text: str, name: str, kind=int) -> list:
-    """'4, 8, 16' -> [4, 8, 16]; anything else is an EngineError naming the field."""
-    try:
-        values = [kind(x) for x in str(text).replace(";", ",").replace(" ", "").split(",") if x]
-    except ValueError as e:
-        raise EngineError(f"`{name}` must be numbers separated by commas, got {text!r}") from e
-    if not values:
-        raise EngineError(f"`{name}` must list at least one value, got {text!r}")
-    return values
-
-
 # ------------------------------------------------------------------ live sweep
 running = st.session_state.get("pd:running")
 with st.expander("Run a small live sweep on top of the shipped data (under a minute)",
@@ -160,10 +149,10 @@ with st.expander("Run a small live sweep on top of the shipped data (under a min
         """The grid of the controls (validated by the engine: α, L, N, M, η, t_w, t_run, M against the data)."""
         base = replace(MachineConfig(), dataset=ds, eta=eta, t_w=t_w, t_run=t_run, n_replicas=n_rep,
                        n_times=int(PRESET["n_times"]))
-        vals = parse_numbers(values, "N" if by == "N" else "alpha", int if by == "N" else float)
+        vals = params.parse_numbers(values, "N" if by == "N" else "alpha", int if by == "N" else float)
         grid = dict(N=vals) if by == "N" else dict(alpha=vals)
-        return make_grid(base, M=(M,), L=parse_numbers(depths_text, "L"), seeds=parse_numbers(seeds_text, "seed"),
-                         **grid)
+        return make_grid(base, M=(M,), L=params.parse_numbers(depths_text, "L"),
+                         seeds=params.parse_numbers(seeds_text, "seed"), **grid)
 
     if go_sweep:
         with engine_errors("Live sweep"):

@@ -4,30 +4,14 @@ Page tests click every button at tiny sizes and check: no exception, no error, f
 the physics the page claims (e.g. the critical button really lands on χ1 = 1), and that a
 bad input shows ``st.error`` and leaves the previous results as they were.
 """
-import json
 
 import numpy as np
 import pytest
 
 from engine import renormalisation as rg
 from engine import signal_propagation as sp
-from tests.test_pages import open_page
+from tests.test_pages import open_page, ok, figures_by_title as figures
 from ui import fig_criticality as figs
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def figures(at) -> dict:
-    """The page's Plotly figures by title."""
-    out = {}
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        title = spec["layout"].get("title", {}).get("text", "")
-        out[title] = spec
-    return out
 
 
 def metric(at, label) -> str:

@@ -7,18 +7,13 @@ bad input: a clear ``st.error`` while the last valid results stay.
 import numpy as np
 import pytest
 
-from tests.test_pages import ROOT, open_page
+from tests.test_pages import ROOT, open_page, ok
 
 THERMO = ROOT / "pages" / "thermodynamics.py"
 
 
 def charts(at) -> int:
     return len(at.get("plotly_chart"))
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 # ------------------------------------------------------------------------------- Hopfield

@@ -7,31 +7,16 @@ run, and that a stopped run shows its finished draws. The builders are checked o
 real engine results.
 """
 import base64
-import json
 import math
 
 import numpy as np
 import pytest
 
 from engine import input_hamiltonian as ih
-from tests.test_pages import open_page
+from tests.test_pages import open_page, ok, figures_by_title as figures
 from ui import fig_input_hamiltonian as figs
 
 PAGE = "input_hamiltonian.py"
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def figures(at) -> dict:
-    """The page's Plotly figures by title."""
-    out = {}
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        out[spec["layout"].get("title", {}).get("text", "")] = spec
-    return out
 
 
 def arr(v) -> np.ndarray:

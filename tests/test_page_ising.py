@@ -13,18 +13,9 @@ import pytest
 from engine.ising import IsingModel
 from engine.network import Network
 from engine.wang_landau import wang_landau
-from tests.test_pages import open_page
+from tests.test_pages import open_page, ok, chart_specs as figures
 
 IRIS = "iris-4-8-3-tanh-s0-e200"
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def figures(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 def trace_names(at) -> set[str]:

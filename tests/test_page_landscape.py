@@ -14,18 +14,13 @@ from streamlit.testing.v1 import AppTest
 from engine import landscape as L
 from engine.network import Network
 from engine.zoo import DEFAULT_MODEL, ZOO_DIR, load_zoo_model
-from tests.test_pages import ROOT, open_page
+from tests.test_pages import ROOT, open_page, ok
 
 PAGE = "loss_landscape.py"
 
 
 def charts(at) -> int:
     return len(at.get("plotly_chart"))
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def view(at, name):

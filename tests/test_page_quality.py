@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.test_pages import open_page
+from tests.test_pages import open_page, ok
 from ui.fig_quality import HIGHLIGHT
 
 LIVE = "ql:live"
@@ -18,11 +18,6 @@ def charts(at) -> list[dict]:
 
 def trace_names(at) -> set:
     return {t.get("name") for spec in charts(at) for t in spec["data"]}
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 @pytest.fixture

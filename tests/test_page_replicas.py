@@ -13,12 +13,7 @@ import pytest
 from engine import replicas as rp
 from engine.errors import EngineError
 from engine.network import Network
-from tests.test_pages import open_page
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+from tests.test_pages import open_page, ok
 
 
 def pooled(at):

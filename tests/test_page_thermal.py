@@ -7,7 +7,6 @@ and clickable cells whose ids the page understands; the selectbox opens a cell's
 live sweep (serial) is written to a per-session folder and drawn on top; bad input and an
 unreadable file leave every result in place. The browser test clicks a heat-map cell.
 """
-import json
 import math
 import shutil
 import urllib.parse
@@ -20,20 +19,11 @@ import pytest
 from engine import thermal_machine as tm
 from engine.sweep import linear_fit, load_results
 from tests.test_browser import browser, server, wait_for_run  # noqa: F401  (fixtures for the click test)
-from tests.test_pages import ROOT, open_page
+from tests.test_pages import ROOT, open_page, ok, chart_specs as specs
 from ui.fig_thermal import cell_from_selection
 
 SHIPPED = ROOT / "sample_models" / "phase_diagram"
 SEEDS = iter(range(7001, 7100))  # finished runs are shared process-wide (ui.results): one seed per test
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 def titles(at) -> list[str]:
@@ -225,7 +215,7 @@ def test_live_sweep_is_drawn_on_top_and_bad_input_or_an_unreadable_file_changes_
             ("number_input", "ctl:pd_eta", -0.5, "`eta` must be"),
             ("number_input", "ctl:pd_tw", -10, "`t_w` must be"),
             ("text_input", "ctl:pd_Ls", "1", "`L` must be"),
-            ("text_input", "ctl:pd_vals", "4, eight", "`N` must be numbers"),
+            ("text_input", "ctl:pd_vals", "4, eight", "`N` must be whole numbers"),
     ):
         good = getattr(at, widget)(key=key).value
         getattr(at, widget)(key=key).set_value(value)

@@ -1,4 +1,9 @@
-"""Every page runs under Streamlit's AppTest without an exception (small sizes: NN_LAB_TINY=1)."""
+"""Every page runs under Streamlit's AppTest without an exception (small sizes: NN_LAB_TINY=1).
+
+Also the helpers the other page tests share: :func:`open_page`, :func:`ok`, :func:`chart_specs`,
+:func:`figures_by_title`.
+"""
+import json
 from pathlib import Path
 
 import pytest
@@ -21,11 +26,26 @@ def open_page(page_file: str, query: dict | None = None, timeout: float = 120) -
     return at
 
 
+def ok(at: AppTest) -> None:
+    """The run showed neither an exception nor an error message."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """The page's Plotly figures (as JSON specs), in page order."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def figures_by_title(at: AppTest) -> dict:
+    """The page's Plotly figures by title."""
+    return {spec["layout"].get("title", {}).get("text", ""): spec for spec in chart_specs(at)}
+
+
 @pytest.mark.parametrize("info", PAGES, ids=lambda p: p.file)
 def test_page_runs_without_exception(info):
     at = open_page(info.file)
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    ok(at)
     assert len(at.title) >= 1
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from engine.errors import EngineError
+
 _STORE = "_controls"  # remembered values by page-independent key (survive page switches)
 
 
@@ -139,3 +141,18 @@ def toggle(label, *, key, default, **kw):
 
 def checkbox(label, *, key, default, **kw):
     return bound(st.checkbox, label, key=key, default=bool(default), **kw)
+
+
+def parse_numbers(text: str, name: str, kind=int, *, max_count: int | None = None) -> tuple:
+    """A typed list '4, 8, 16' (commas or semicolons) -> (4, 8, 16); anything else is an
+    EngineError naming the field. The engine checks the values' ranges."""
+    words = "whole numbers" if kind is int else "numbers"
+    try:
+        values = tuple(kind(x) for x in str(text).replace(";", ",").replace(" ", "").split(",") if x)
+    except ValueError as e:
+        raise EngineError(f"`{name}` must be {words} separated by commas, got {text!r}") from e
+    if not values:
+        raise EngineError(f"`{name}` must list at least one value, got {text!r}")
+    if max_count is not None and len(values) > max_count:
+        raise EngineError(f"`{name}` must have 1 to {max_count} values, got {len(values)}")
+    return values
