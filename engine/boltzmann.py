@@ -52,6 +52,15 @@ def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
+def _units(name: str, values, n: int) -> np.ndarray:
+    """Binary units: shape (n,) or (B, n), values in [0, 1]; else EngineError."""
+    arr = finite_array(name, values)
+    if arr.ndim not in (1, 2) or arr.shape[-1] != n:
+        raise expected(name, f"shape ({n},) or (B, {n})", f"shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() > 1):
+        raise expected(name, "values in [0, 1] (binary units)", f"range [{arr.min():g}, {arr.max():g}]")
+    return arr
+
 @dataclass
 class RBM:
     """A Bernoulli-Bernoulli RBM: ``weights`` W (n_v, n_h), ``visible_bias`` a (n_v,), ``hidden_bias`` b (n_h,).
@@ -100,20 +109,10 @@ class RBM:
 
     # ----------------------------------------------------------------- checks
     def _visible(self, v, name="v") -> np.ndarray:
-        arr = finite_array(name, v)
-        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_visible:
-            raise expected(name, f"shape ({self.n_visible},) or (B, {self.n_visible})", f"shape {arr.shape}")
-        if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise expected(name, "values in [0, 1] (binary units)", f"range [{arr.min():g}, {arr.max():g}]")
-        return arr
+        return _units(name, v, self.n_visible)
 
     def _hidden(self, h, name="h") -> np.ndarray:
-        arr = finite_array(name, h)
-        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_hidden:
-            raise expected(name, f"shape ({self.n_hidden},) or (B, {self.n_hidden})", f"shape {arr.shape}")
-        if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise expected(name, "values in [0, 1] (binary units)", f"range [{arr.min():g}, {arr.max():g}]")
-        return arr
+        return _units(name, h, self.n_hidden)
 
     # ---------------------------------------------------------------- physics
     def energy(self, v, h):
