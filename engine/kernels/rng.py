@@ -51,6 +51,29 @@ def next_uniform(s):
 
 
 @njit(cache=True, inline="always")
+def step_bits(s0, s1, s2, s3):
+    """xoshiro256+ on a state held in four scalars: (b, s0, s1, s2, s3), where b is the 53-bit
+    integer behind :func:`next_uniform`'s u = b / 2^53.
+
+    For loops that draw many numbers: the state stays in registers instead of making each
+    draw wait for the previous one's stores to the state array.
+    """
+    result = s0 + s3
+    t = s1 << uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result >> uint64(11), s0, s1, s2, s3
+
+
+#: u = b * TO_UNIT for the 53 bits b of :func:`step_bits`.
+TO_UNIT = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, inline="always")
 def next_below(s, n):
     """An integer uniform in [0, n) (n small compared to 2^53)."""
     return int(next_uniform(s) * n)
@@ -69,16 +92,9 @@ def draw_uniforms(st, out, n):
     s1 = st[1]
     s2 = st[2]
     s3 = st[3]
-    for j in range(n):  # xoshiro256+, step for step as in next_uniform
-        result = s0 + s3
-        t = s1 << uint64(17)
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, 45)
-        out[j] = (result >> uint64(11)) * (1.0 / 9007199254740992.0)
+    for j in range(n):
+        b, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+        out[j] = np.int64(b) * TO_UNIT
     st[0] = s0
     st[1] = s1
     st[2] = s2

@@ -36,10 +36,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from .mathfn import FASTMATH, fast_tanh, fast_tanh_array as tanh_kernel  # noqa: F401 (tests use tanh_kernel)
-from .rng import next_uniform, reference_uniforms
+from .rng import TO_UNIT, reference_uniforms, step_bits
 
 # ------------------------------------------------------------------------------ noise
 
@@ -65,30 +65,47 @@ ZIG_R = float(ZIG_X[1])
 
 
 @njit(cache=True, inline="always")
-def _normal(s, zx, zf):
-    """One N(0, 1) number from xoshiro state ``s`` by the ziggurat (tables ``zx``, ``zf``).
+def fill_normals(st, out, n, zx, zf):
+    """out[:n] = the next n N(0, 1) numbers of xoshiro stream ``st`` (advanced in place) by the
+    ziggurat (tables ``zx``, ``zf``), the state held in scalars (:func:`rng.step_bits`).
 
     One uniform u in [0, 1) gives the layer i = floor(512 u) >> 1, the sign (its low bit)
-    and the abscissa w x_i with w = frac(512 u) (44 random bits, plenty for noise).
+    and the abscissa w x_i with w = frac(512 u) (44 random bits, plenty for noise); the rare
+    rejections and the tail draw more uniforms of the same stream, in order. The common path
+    takes k = floor(512 u) and frac(512 u) straight from the 53 bits behind u (the same numbers
+    exactly: u = b / 2^53, so 512 u = b / 2^44), which is faster than the float route.
     """
-    while True:
-        u = next_uniform(s) * 512.0
-        k = np.int64(u)
-        i = k >> 1
-        z = (u - k) * zx[i]
-        if z < zx[i + 1]:
-            return -z if (k & 1) else z
-        if i == 0:  # the tail beyond r (Marsaglia 1964)
-            r = zx[1]
-            while True:
-                a = -math.log(1.0 - next_uniform(s)) / r
-                b = -math.log(1.0 - next_uniform(s))
-                if 2.0 * b > a * a:
-                    break
-            z = r + a
-            return -z if (k & 1) else z
-        if zf[i] + next_uniform(s) * (zf[i + 1] - zf[i]) < math.exp(-0.5 * z * z):
-            return -z if (k & 1) else z
+    s0 = st[0]
+    s1 = st[1]
+    s2 = st[2]
+    s3 = st[3]
+    for m in range(n):
+        while True:
+            bits, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+            k = np.int64(bits >> uint64(44))
+            i = k >> 1
+            z = np.int64(bits & uint64(0xFFFFFFFFFFF)) * (1.0 / 17592186044416.0) * zx[i]
+            if z < zx[i + 1]:
+                break
+            if i == 0:  # the tail beyond r (Marsaglia 1964)
+                r = zx[1]
+                while True:
+                    ba, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+                    bb, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+                    a = -math.log(1.0 - np.int64(ba) * TO_UNIT) / r
+                    b = -math.log(1.0 - np.int64(bb) * TO_UNIT)
+                    if 2.0 * b > a * a:
+                        break
+                z = r + a
+                break
+            bw, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+            if zf[i] + np.int64(bw) * TO_UNIT * (zf[i + 1] - zf[i]) < math.exp(-0.5 * z * z):
+                break
+        out[m] = -z if (k & 1) else z
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
 
 
 @njit(cache=True)
@@ -101,9 +118,7 @@ def draw_normals(rng, n):
     """
     out = np.empty((rng.shape[0], n))
     for r in range(rng.shape[0]):
-        s = rng[r]
-        for k in range(n):
-            out[r, k] = _normal(s, ZIG_X, ZIG_F)
+        fill_normals(rng[r], out[r], n, ZIG_X, ZIG_F)
     return out
 
 
@@ -295,9 +310,7 @@ def md_steps(x, v, rng, s0t, slt, widths, off_s, off_j, n_steps, dt, eta, kt, sq
     c = math.sqrt(eta * (2.0 - eta) * kt)
     for _ in range(n_steps):
         for r in range(R):
-            s = rng[r]
-            for k in range(n_free):
-                xi[k] = _normal(s, ZIG_X, ZIG_F)
+            fill_normals(rng[r], xi, n_free, ZIG_X, ZIG_F)
             xr = x[r]
             vr = v[r]
             _layers(xr, s0t, slt, widths, off_s, off_j, squared, True, g, a, p, energies[r])
