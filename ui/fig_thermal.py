@@ -46,10 +46,10 @@ CORRELATIONS = {
 }
 
 
-#: Seconds per unit of :func:`engine.sweep.job_cost` (multiply-adds per force × replica-steps): 0.21 ms per
+#: Seconds per unit of :func:`engine.sweep.job_cost` (multiply-adds per force × replica-steps): 0.18 ms per
 #: replica-step at M = 200, N = 10, L = 10 measured on one core of this 2-core machine (idle; about
 #: 2× more under load). Only for the "about N s" captions next to the Run buttons.
-SECONDS_PER_COST = 6.8e-10
+SECONDS_PER_COST = 5.8e-10
 
 
 def estimated_seconds(configs, threads: int = 1) -> float:
