@@ -584,12 +584,15 @@ class SklearnComparison:
 
 
 def compare_with_sklearn(data=None, *, test_data=None, n_hidden: int = 64, learning_rate: float = 0.1,
-                         batch_size: int = 10, n_epochs: int = 10, seed: int = 0) -> SklearnComparison:
+                         batch_size: int = 10, n_epochs: int = 10, seed: int = 0,
+                         callback: Callback = None) -> SklearnComparison | None:
     """Train our PCD-1 (``shuffle=False``, as scikit-learn) and ``BernoulliRBM`` with the same settings.
 
     Default data: :func:`binary_digits`. Both machines are then measured with the same code;
     scikit-learn's machine is also scored with its own ``score_samples``. The two use different
     random streams, so the numbers agree loosely (same algorithm, not the same samples).
+    ``callback`` sees our epochs, then one step for scikit-learn's whole fit (it has no hook of
+    its own; counted as long as ours); returning True during our epochs stops and returns None.
     """
     from sklearn.neural_network import BernoulliRBM
 
@@ -599,10 +602,19 @@ def compare_with_sklearn(data=None, *, test_data=None, n_hidden: int = 64, learn
     Xt = None if test_data is None else _check_data(X.shape[1], test_data, "test_data")
     seed = integer("seed", seed, low=0)
     n_hidden = integer("n_hidden", n_hidden, low=1, high=MAX_UNITS)
+    n_epochs = integer("n_epochs", n_epochs, low=1, high=100_000)
+    total = 2 * n_epochs
+
+    def ours_progress(p):
+        return report(callback, p.done, total, f"engine.boltzmann, {p.message}")
+
     t0 = time.perf_counter()
     ours = train_rbm(X, n_hidden, method="pcd", k=1, learning_rate=learning_rate, batch_size=batch_size,
-                     n_epochs=n_epochs, shuffle=False, test_data=Xt, seed=seed)
+                     n_epochs=n_epochs, shuffle=False, test_data=Xt, seed=seed,
+                     callback=None if callback is None else ours_progress)
     t_ours = time.perf_counter() - t0
+    if ours.stopped or report(callback, n_epochs, total, f"scikit-learn's BernoulliRBM, {n_epochs} epochs"):
+        return None
     sk = BernoulliRBM(n_components=n_hidden, learning_rate=learning_rate, batch_size=batch_size,
                       n_iter=n_epochs, random_state=seed)
     t0 = time.perf_counter()
@@ -621,6 +633,7 @@ def compare_with_sklearn(data=None, *, test_data=None, n_hidden: int = 64, learn
                      "free_energy_test": float(np.mean(m.free_energy(Xt))) if Xt is not None else math.nan,
                      "weight_std": float(m.weights.std()), "weight_mean_abs": float(np.abs(m.weights).mean()),
                      "seconds": secs})
+    report(callback, total, total, "both machines trained")
     n_batches = -(-X.shape[0] // batch_size)
     settings = {"n_hidden": n_hidden, "learning_rate": learning_rate, "batch_size": batch_size,
                 "n_epochs": n_epochs, "seed": seed}

@@ -186,11 +186,10 @@ with tabs[3]:
     if st.button("Train both machines", key="bm_sk_go", icon=":material/compare_arrows:",
                  help="Trains two RBMs (about 3 s per 10 epochs for ours, which also records its history)."):
         with engine_errors("Comparison with scikit-learn"):
-            with st.status("Training engine.boltzmann and scikit-learn's BernoulliRBM…") as status:
-                cmp = bm.compare_with_sklearn(X_train, test_data=X_test, n_hidden=s["n_hidden"],
-                                              learning_rate=s["learning_rate"], batch_size=s["batch_size"],
-                                              n_epochs=s["epochs"], seed=s["seed"])
-                status.update(label="Both machines trained", state="complete")
+            cmp = run_with_progress("bm_sk", "Training engine.boltzmann, then scikit-learn's BernoulliRBM",
+                                    bm.compare_with_sklearn, X_train, test_data=X_test, n_hidden=s["n_hidden"],
+                                    learning_rate=s["learning_rate"], batch_size=s["batch_size"],
+                                    n_epochs=s["epochs"], seed=s["seed"])
             results.put(sk_key, cmp)
     cmp = results.get(sk_key)
     if cmp is None:

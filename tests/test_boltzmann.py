@@ -189,6 +189,17 @@ def test_same_algorithm_as_sklearn(digits, tiny):
     assert cmp.n_updates == 2 * int(np.ceil(X.shape[0] / 10))
 
 
+def test_sklearn_comparison_reports_progress_and_can_be_stopped(digits):
+    X = digits[0][:200]
+    seen = []
+    cmp = bm.compare_with_sklearn(X, n_hidden=8, n_epochs=2, seed=0, callback=lambda p: seen.append(p) and False)
+    assert cmp is not None
+    done = [p.done for p in seen]
+    assert done == sorted(done) and done[-1] == seen[-1].total == 4  # our 2 epochs, then sklearn's fit
+    assert any("scikit-learn" in p.message for p in seen) and any("engine.boltzmann" in p.message for p in seen)
+    assert bm.compare_with_sklearn(X, n_hidden=8, n_epochs=2, seed=0, callback=lambda p: True) is None
+
+
 # --------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("call", [
