@@ -50,6 +50,9 @@ CORRELATIONS = {
 #: replica-step at M = 200, N = 10, L = 10 measured on one core of this 2-core machine (idle; about
 #: 2× more under load). Only for the "about N s" captions next to the Run buttons.
 SECONDS_PER_COST = 5.8e-10
+#: Seconds per run on top of the MD: the measurements at ``n_times`` times, the replica split and the
+#: result tables (about 1 s at the Thermal machine page's defaults, measured here).
+SECONDS_PER_RUN = 1.0
 
 
 def estimated_seconds(configs, threads: int = 1) -> float:
@@ -57,7 +60,7 @@ def estimated_seconds(configs, threads: int = 1) -> float:
     replicas on ``threads`` threads (a sweep job runs on one)."""
     from engine.sweep import Job, job_cost
 
-    return SECONDS_PER_COST * sum(job_cost(Job(c), threads) for c in configs)
+    return sum(SECONDS_PER_COST * job_cost(Job(c), threads) + SECONDS_PER_RUN for c in configs)
 
 
 # ====================================================================================== labels
