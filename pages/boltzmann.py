@@ -4,7 +4,6 @@ Composes ``engine.boltzmann`` (CD-k / persistent CD training, Gibbs sampling, th
 ``RBM.to_ising``) with the figure builders of ``ui.fig_hopfield``. The sidebar's current network
 model is not used; the trained RBM is kept in this session (``st.session_state``).
 """
-import os
 
 import numpy as np
 import pandas as pd
@@ -20,8 +19,8 @@ from ui.progress import partial as partial_result
 from ui.progress import run_with_progress
 from ui.shell import page_header
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
-INFO = next(p for infos in catalog.SECTIONS.values() for p in infos if p.file == "boltzmann.py")
+TINY = catalog.TINY
+INFO = catalog.page_info("boltzmann.py")
 THERMO = next(p for infos in catalog.SECTIONS.values() for p in infos if p.file == "thermodynamics.py")
 
 page_header(

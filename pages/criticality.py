@@ -3,7 +3,6 @@
 Composes engine.signal_propagation (mean-field maps, finite-width simulation, training check)
 with the figure builders of ui.fig_criticality. A theory page: it does not use the current model.
 """
-import os
 
 import numpy as np
 import streamlit as st
@@ -11,8 +10,7 @@ import streamlit as st
 from engine import signal_propagation as sp
 from engine.errors import EngineError
 from engine.progress import Progress
-from ui import params, results
-from ui.catalog import SECTIONS
+from ui import catalog, params, results
 from ui.downloads import figure_with_downloads
 from ui.errors import engine_errors
 from ui.fig_criticality import (depth_flow_figure, fmt, phase_diagram_figure, reference_frame,
@@ -20,7 +18,7 @@ from ui.fig_criticality import (depth_flow_figure, fmt, phase_diagram_figure, re
 from ui.progress import partial, run_with_progress
 from ui.shell import page_header
 
-INFO = next(p for pages in SECTIONS.values() for p in pages if p.file == "criticality.py")
+INFO = catalog.page_info("criticality.py")
 page_header(INFO.title, "A deep random network passes two inputs from layer to layer. Below a critical weight "
             "variance their correlation flows to 1 (**ordered**: every input looks alike deep down); above it, to "
             "c* < 1 (**chaotic**: nearby inputs are torn apart). At the edge, information survives for many "
@@ -29,7 +27,7 @@ page_header(INFO.title, "A deep random network passes two inputs from layer to l
 st.caption("A theory page: everything here is about random networks with the chosen activation and variances; "
            "the current model in the sidebar is not used.")
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
+TINY = catalog.TINY
 ACTIVATIONS = ("tanh", "erf", "sin", "relu", "linear", "sigmoid")
 W_RANGE, B_RANGE = (0.1, 5.0), (0.0, 0.5)
 GRID = 40 if TINY else 100

@@ -4,7 +4,6 @@ Composes ``engine.hopfield`` (storage, recall, capacity experiment, AGS theory) 
 figure builders of ``ui.fig_hopfield``. The current network model of the sidebar is not used.
 """
 import math
-import os
 
 import numpy as np
 import streamlit as st
@@ -21,8 +20,8 @@ from ui.progress import partial as partial_result
 from ui.progress import run_with_progress
 from ui.shell import page_header
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
-INFO = next(p for infos in catalog.SECTIONS.values() for p in infos if p.file == "hopfield.py")
+TINY = catalog.TINY
+INFO = catalog.page_info("hopfield.py")
 
 page_header(
     INFO.title,

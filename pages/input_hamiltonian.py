@@ -5,7 +5,6 @@ and the finite-width Langevin simulation) with the figure builders of ui.fig_inp
 A theory page: it does not use the current model.
 """
 import math
-import os
 
 import numpy as np
 import streamlit as st
@@ -13,15 +12,14 @@ import streamlit as st
 from engine import input_hamiltonian as ih
 from engine.activations import ACTIVATIONS as SIMULABLE
 from engine.errors import EngineError
-from ui import fig_input_hamiltonian as figs
+from ui import catalog, fig_input_hamiltonian as figs
 from ui import params, results
-from ui.catalog import SECTIONS
 from ui.downloads import figure_with_downloads
 from ui.errors import engine_errors
 from ui.progress import run_with_progress
 from ui.shell import page_header
 
-INFO = next(p for pages in SECTIONS.values() for p in pages if p.file == "input_hamiltonian.py")
+INFO = catalog.page_info("input_hamiltonian.py")
 page_header(INFO.title, "Fix the weights of a random network and read its output as an **energy over its inputs**: "
             "H(x) = √N0 · (network output) on the sphere |x|² = N0, inputs drawn with probability "
             "$\\propto e^{-\\beta H(x)}$. "
@@ -33,7 +31,7 @@ page_header(INFO.title, "Fix the weights of a random network and read its output
 st.caption("A theory page: everything here is about random networks with the chosen activation, depth and "
            "variances; the current model in the sidebar is not used.")
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks the simulation's default sizes under tests
+TINY = catalog.TINY
 ACTIVATIONS = ("tanh", "relu", "sin", "erf", "linear", "shaped_tanh", "shaped_relu", "sigmoid")
 BETAS = np.geomspace(0.1, 20, 60)  # the theory's grid
 OVERVIEW_ACTS, OVERVIEW_DEPTHS = ("linear", "tanh", "relu", "sin", "erf"), (1, 2, 3, 5)

@@ -8,16 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from engine.wang_landau import wang_landau
-from ui import params, state
+from ui import catalog, params, state
 from ui import spin_systems as ss
-from ui.catalog import SECTIONS
 from ui.downloads import figure_with_downloads
 from ui.errors import engine_errors
 from ui.fig_ising import dos_figure, ground_state_figure, symmetry_figure, width_sweep_figure
 from ui.plotting import provenance
 from ui.shell import page_header
 
-INFO = next(p for pages in SECTIONS.values() for p in pages if p.file == "ising.py")
+INFO = catalog.page_info("ising.py")
 page_header(INFO.title, r"Every neuron is a spin $s = \pm 1$ and every weight a coupling: "
             r"$E(s) = -\sum_l s_{l+1}^{\top} W_l\, s_l$. "
             "Is the energy landscape of a *trained* network different from that of the same weights *shuffled*? "

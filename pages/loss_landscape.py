@@ -7,7 +7,6 @@ data set its card names. The Zoo sharpness view reads the shipped table
 """
 import json
 import math
-import os
 
 import numpy as np
 import pandas as pd
@@ -25,8 +24,8 @@ from ui.progress import partial as partial_result
 from ui.progress import run_with_progress
 from ui.shell import page_header
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
-INFO = next(p for infos in catalog.SECTIONS.values() for p in infos if p.file == "loss_landscape.py")
+TINY = catalog.TINY
+INFO = catalog.page_info("loss_landscape.py")
 #: Up to this many parameters the quick computations (spectrum, trace) run by themselves and the
 #: loss uses every example; bigger nets (the 26k-parameter digits net) wait for a button and use 256.
 SMALL = 5000

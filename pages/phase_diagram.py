@@ -28,8 +28,8 @@ from ui.errors import engine_errors
 from ui.progress import run_with_progress
 from ui.shell import page_header
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
-INFO = next(p for infos in catalog.SECTIONS.values() for p in infos if p.file == "phase_diagram.py")
+TINY = catalog.TINY
+INFO = catalog.page_info("phase_diagram.py")
 SHIPPED = Path(__file__).resolve().parents[1] / "sample_models" / "phase_diagram"
 PRESET = PRESETS["tiny" if TINY else "quick"]
 MAX_LIVE_SECONDS = 600  # larger grids belong on the command line (python -m engine sweep)

@@ -5,7 +5,6 @@ Spearman correlations, a live fingerprint of the current model) with the figure 
 ``ui.fig_quality``. Opens at once from the shipped table; the current model's fingerprint is
 computed only on the button.
 """
-import os
 
 import pandas as pd
 import streamlit as st
@@ -23,8 +22,8 @@ from ui.plotting import provenance
 from ui.progress import run_with_progress
 from ui.shell import page_header
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
-INFO = next(p for infos in catalog.SECTIONS.values() for p in infos if p.file == "quality.py")
+TINY = catalog.TINY
+INFO = catalog.page_info("quality.py")
 
 page_header(
     INFO.title,

@@ -12,15 +12,14 @@ import streamlit as st
 from engine import renormalisation as rg
 from engine import signal_propagation as sp
 from engine.errors import EngineError
-from ui import params
-from ui.catalog import SECTIONS
+from ui import catalog, params
 from ui.downloads import figure_with_downloads
 from ui.errors import engine_errors
 from ui.fig_criticality import (chain_schematic, decimation_figure, fmt, kernel_flow_figure, nu_figure,
                                 rg_coupling_figure, rg_flow_figure)
 from ui.shell import page_header
 
-INFO = next(p for pages in SECTIONS.values() for p in pages if p.file == "renormalisation.py")
+INFO = catalog.page_info("renormalisation.py")
 page_header(INFO.title, "Treat the neurons of every layer as variables of a one-dimensional chain along depth. "
             "With identical layers the chain is translation invariant, so a renormalisation-group (RG) step can "
             "integrate out every other layer and ask how the couplings change: which fixed points attract, which "

@@ -5,7 +5,6 @@ temperature, overlaps of every pair, jackknife errors) with the figure builders 
 ``ui.fig_replicas``. Sampling runs as a sequence of independent runs, one per tick of a
 ``st.fragment`` timer, pooled in ``st.session_state``: the figures fill in as it goes.
 """
-import os
 
 import numpy as np
 import streamlit as st
@@ -21,8 +20,8 @@ from ui.fig_replicas import QUANTITIES, binder_figure, overlap_curves, overlap_h
 from ui.plotting import provenance
 from ui.shell import page_header
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
-INFO = next(p for infos in catalog.SECTIONS.values() for p in infos if p.file == "replicas.py")
+TINY = catalog.TINY
+INFO = catalog.page_info("replicas.py")
 ACC, RUNNING, ERROR = "rp:acc", "rp:running", "rp:error"
 TICK = 1.0  # seconds between live updates (each update adds one run)
 SPEED = 2.5e7  # spin updates per second of parallel tempering measured here (106 spins, 20 T, 4 replicas)

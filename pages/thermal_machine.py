@@ -25,8 +25,8 @@ from ui.errors import engine_errors
 from ui.progress import partial, run_with_progress
 from ui.shell import page_header
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
-INFO = next(p for infos in catalog.SECTIONS.values() for p in infos if p.file == "thermal_machine.py")
+TINY = catalog.TINY
+INFO = catalog.page_info("thermal_machine.py")
 SHIPPED = Path(__file__).resolve().parents[1] / "sample_models" / "phase_diagram"
 EXAMPLE = dict(N=3, L=10, seed=1)  # the shipped run shown before a live one: ln α = 4.5, the clearest profile
 STEP_OPTIONS = [200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000]

@@ -13,16 +13,15 @@ import streamlit as st
 from engine.montecarlo import TemperingResult, geometric_ladder, parallel_tempering, tune_ladder, typical_field
 from engine.thermo import normalised_specific_heat, specific_heat_peak, thermodynamics
 from engine.wang_landau import wang_landau
-from ui import params, results, state
+from ui import catalog, params, results, state
 from ui import spin_systems as ss
-from ui.catalog import SECTIONS
 from ui.downloads import figure_with_downloads
 from ui.errors import engine_errors
 from ui.fig_ising import normalised_c_figure, pt_diagnostics_figure, specific_heat_figure, thermo_figure
 from ui.plotting import provenance
 from ui.shell import page_header
 
-INFO = next(p for pages in SECTIONS.values() for p in pages if p.file == "thermodynamics.py")
+INFO = catalog.page_info("thermodynamics.py")
 page_header(INFO.title, "Heat the spin system of a network and watch its internal energy U, specific heat C, entropy "
             "S and free energy F change with temperature — computed two independent ways that must agree: from the "
             "density of states g(E) (Wang-Landau) and by parallel tempering (Monte Carlo, with error bars). The peak "

@@ -5,9 +5,12 @@ appears once its file exists in ``pages/``.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+#: Tests set NN_LAB_TINY=1; pages then only shrink their default sizes (never their behaviour).
+TINY = os.environ.get("NN_LAB_TINY") == "1"
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 
 
@@ -87,3 +90,8 @@ def available() -> dict[str, list[PageInfo]]:
         if present:
             out[section] = present
     return out
+
+
+def page_info(file: str) -> PageInfo:
+    """The catalogue entry of the page ``file`` (e.g. ``"ising.py"``)."""
+    return next(p for pages in SECTIONS.values() for p in pages if p.file == file)

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass, field, fields as dataclass_fields, replace
 
@@ -32,10 +31,10 @@ from engine.montecarlo import anneal, quench
 from engine.network import Network
 from engine.wang_landau import default_bin_width, symmetry_gauge
 
-from . import params, results, state
+from . import catalog, params, results, state
 from .progress import run_with_progress
 
-TINY = os.environ.get("NN_LAB_TINY") == "1"  # only shrinks default sizes under tests
+TINY = catalog.TINY
 #: Exact enumeration (2^N states) is instant up to this many spins; it is then the reference.
 EXACT_MAX_SPINS = 22
 #: Shuffled fractions and shuffle seeds of the width sweep (anneal-based, cheap).

@@ -75,10 +75,7 @@ def fill_normals(st, out, n, zx, zf):
     takes k = floor(512 u) and frac(512 u) straight from the 53 bits behind u (the same numbers
     exactly: u = b / 2^53, so 512 u = b / 2^44), which is faster than the float route.
     """
-    s0 = st[0]
-    s1 = st[1]
-    s2 = st[2]
-    s3 = st[3]
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     for m in range(n):
         while True:
             bits, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
@@ -102,10 +99,7 @@ def fill_normals(st, out, n, zx, zf):
             if zf[i] + np.int64(bw) * TO_UNIT * (zf[i + 1] - zf[i]) < math.exp(-0.5 * z * z):
                 break
         out[m] = -z if (k & 1) else z
-    st[0] = s0
-    st[1] = s1
-    st[2] = s2
-    st[3] = s3
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
 
 
 @njit(cache=True)
