@@ -35,7 +35,7 @@ from engine.kernels import wang_landau as K  # noqa: E402
 from engine.kernels.gray import energies_reference, flip_update  # noqa: E402
 from engine.kernels.rng import seeded_state  # noqa: E402
 from engine.network import Network  # noqa: E402
-from engine.wang_landau import _segments, energy_grid, resolve_bins, wang_landau  # noqa: E402
+from engine.wang_landau import _segments, energy_grid, resolve_bins, site_schedule, wang_landau  # noqa: E402
 
 
 def _state(model, grid, ext):
@@ -66,9 +66,13 @@ def update_floor(model, segs, n_steps, acceptance, seed=0):
     return (time.process_time() - c0) / n_steps * 1e9
 
 
-def ns_per_step(widths, n_kernel, n_ref):
-    """(kernel CPU ns, kernel wall ns, reference ns, acceptance, bins, update floor ns) per step on a random net."""
+def ns_per_step(widths, n_kernel, n_ref, schedule=None):
+    """(kernel CPU ns, kernel wall ns, reference ns, acceptance, bins, update floor ns) per step on a random net.
+
+    schedule: the site schedule (None = the driver's, :func:`engine.wang_landau.site_schedule`).
+    """
     model = IsingModel.from_network(Network.random(widths, seed=0))
+    schedule = site_schedule(model) if schedule is None else schedule(model)
     width, _, ext = resolve_bins(model)
     bound = model.energy_bound()
     grid = energy_grid(model, width, -bound - width, bound + width)
@@ -78,7 +82,7 @@ def ns_per_step(widths, n_kernel, n_ref):
     tail = (grid.origin, 1.0 / grid.width, 0.8, 1e-300, True, 10 ** 15)  # never flat: a pure 1st-stage walk
 
     def run(n):
-        K.walk(n, *st, *args, seeded_state(1), *segs, model.data, *tail)
+        K.walk(n, *st, *args, seeded_state(1), *segs, model.data, *schedule, *tail)
 
     run(10_000)  # compile / warm caches; the walk has opened its bins
     c0, t0, a0 = time.process_time(), time.perf_counter(), st[6][K.N_ACCEPTED]
@@ -86,8 +90,8 @@ def ns_per_step(widths, n_kernel, n_ref):
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     acc = (st[6][K.N_ACCEPTED] - a0) / n_kernel
     t0 = time.perf_counter()
-    K.walk_reference(n_ref, *st, *args, 1, model.indptr, model.indices, model.data, grid.origin, grid.width,
-                     0.8, 1e-300, True, 10 ** 15)
+    K.walk_reference(n_ref, *st, *args, 1, model.indptr, model.indices, model.data, *schedule, grid.origin,
+                     grid.width, 0.8, 1e-300, True, 10 ** 15)
     ref = time.perf_counter() - t0
     floor = update_floor(model, segs, n_kernel, acc)
     return cpu / n_kernel * 1e9, wall / n_kernel * 1e9, ref / n_ref * 1e9, acc, grid.n_bins, floor

@@ -136,6 +136,22 @@ def _segments(model):
     return neighbour_segments(model.indptr, model.indices)
 
 
+def site_schedule(model) -> tuple[np.ndarray, np.ndarray]:
+    """The walk's cyclic site schedule (:mod:`engine.kernels.wang_landau`): ``(start, size)``, (N,) each.
+
+    Position p proposes a uniform spin of ``start[p] : start[p] + size[p]``: the layers in order,
+    n_l positions each, for a layered model; all N spins at every position otherwise.
+    """
+    if model.is_layered:
+        sizes = np.diff(model.offsets)
+        start = np.repeat(model.offsets[:-1], sizes).astype(np.int64)
+        size = np.repeat(sizes, sizes).astype(np.float64)
+    else:
+        start = np.zeros(model.n_spins, dtype=np.int64)
+        size = np.full(model.n_spins, float(model.n_spins))
+    return start, size
+
+
 @dataclass
 class _Extremes:
     e_min: float
@@ -454,6 +470,7 @@ def wang_landau(model, *, log_f_final=1e-8, flatness=0.8, one_over_t=True, bin_w
     t0 = time.perf_counter()
 
     segs = _segments(model)
+    schedule = site_schedule(model)
     width, exact_levels, ext = resolve_bins(model, bin_width)
     bound = model.energy_bound()
     max_grid = energy_grid(model, width, -bound - width, bound + width)
@@ -480,7 +497,7 @@ def wang_landau(model, *, log_f_final=1e-8, flatness=0.8, one_over_t=True, bin_w
             active = int(np.count_nonzero(state.cnt[:, K.PHASE] != K.DONE))
             n = max(1, min(chunk, left // max(active, 1)))
         K.walk_windows(n, state.spins, state.fields, state.log_g, state.histogram, state.visited, state.scal,
-                       state.cnt, state.windows, state.rng, *segs, model.data, state.grid.origin,
+                       state.cnt, state.windows, state.rng, *segs, model.data, *schedule, state.grid.origin,
                        1.0 / state.grid.width, flatness, log_f_final, bool(one_over_t), check_every, status)
         if np.any(status != K.RAN):
             extra = max(8, state.grid.n_bins // 2)

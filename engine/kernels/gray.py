@@ -65,7 +65,7 @@ def axpy(y, y0, x, x0, n, a):
 @njit(cache=True, inline="always")
 def flip_update(i, two_s_new, h, seg_ptr, seg_target, seg_start, seg_len, data):
     """After spin i flipped to ``s_i'``: ``h_j += 2 s_i' J_ji`` for every neighbour j."""
-    for q in range(seg_ptr[i], seg_ptr[i + 1]):
+    for q in range(uint64(seg_ptr[i]), uint64(seg_ptr[i + 1])):  # unsigned: no wrap-around tests
         axpy(h, seg_target[q], data, seg_start[q], seg_len[q], two_s_new)
 
 

@@ -6,10 +6,16 @@ thread) owns a ``uint64[4]`` state array created by :func:`seeded_state` from a
 seed drawn by :func:`engine.random.kernel_seeds`. The same seed gives the same
 stream in the kernel and in its NumPy reference (:func:`reference_uniforms`).
 
+Exponential variates (:func:`exponential_bits`) come from the same stream by a 256-layer
+ziggurat; the Wang-Landau walk tests its acceptance as ``ΔlnG <= X`` with X ~ Exp(1).
+
 Reference: Blackman & Vigna, "Scrambled linear pseudorandom number generators",
-ACM TOMS 47 (2021); splitmix64 from Steele, Lea & Flood, OOPSLA 2014.
+ACM TOMS 47 (2021); splitmix64 from Steele, Lea & Flood, OOPSLA 2014; the ziggurat from
+Marsaglia & Tsang, J. Stat. Softw. 5(8) (2000).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit, uint64
@@ -105,6 +111,73 @@ def uniforms(seed, n):
     return out
 
 
+def _exponential_tables(n_layers: int = 256, r: float = 7.69711747013104972):
+    """Layer edges x_i and heights e^{-x_i} of the 256-layer ziggurat of Exp(1) (Marsaglia & Tsang).
+
+    Every layer has the area v = r e^{-r} + e^{-r}: layer 0 is the base strip
+    [0, v e^{r}] × [0, e^{-r}] plus the tail beyond r; layer i >= 1 is [0, x_i] × [e^{-x_i},
+    e^{-x_{i+1}}] with x_1 = r, x_{i+1} = -ln(v / x_i + e^{-x_i}), x_256 = 0.
+    """
+    v = math.exp(-r) * (r + 1.0)
+    x = np.empty(n_layers + 1)
+    x[0], x[1] = v / math.exp(-r), r
+    for i in range(1, n_layers - 1):
+        x[i + 1] = -math.log(v / x[i] + math.exp(-x[i]))
+    x[n_layers] = 0.0
+    return x, np.exp(-x)
+
+
+#: Ziggurat tables of Exp(1) (module constants: numba freezes them into the kernels).
+EXP_X, EXP_F = _exponential_tables()
+
+
+@njit(cache=True)
+def _exponential_rest(i, z, s0, s1, s2, s3):
+    """The rare paths of :func:`exponential_bits` after its first draw (layer i, abscissa z) failed
+    the fast test: the tail, the wedge test and restarts. Out of line, so that loops drawing
+    many variates stay small (~15% faster there)."""
+    while True:
+        bw, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+        if i == 0:
+            return EXP_X[1] - math.log(1.0 - np.int64(bw) * TO_UNIT), s0, s1, s2, s3
+        if EXP_F[i] + np.int64(bw) * TO_UNIT * (EXP_F[i + 1] - EXP_F[i]) < math.exp(-z):
+            return z, s0, s1, s2, s3
+        bits, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+        i = np.int64(bits >> uint64(45))
+        z = np.int64(bits & uint64(0x1FFFFFFFFFFF)) * (1.0 / 35184372088832.0) * EXP_X[i]
+        if z < EXP_X[i + 1]:
+            return z, s0, s1, s2, s3
+
+
+@njit(cache=True, inline="always")
+def exponential_bits(s0, s1, s2, s3):
+    """One Exp(1) variate X from the stream held in four scalars: (X, s0, s1, s2, s3).
+
+    A draw u = b / 2^53 gives the layer i = floor(256 u) and the abscissa z = frac(256 u) x_i
+    (45 random bits; taken straight from b). z < x_{i+1} is inside the curve (98.9% of draws);
+    otherwise layer 0 returns r + Exp(1) beyond the base strip (the tail, by memorylessness:
+    r - ln(1 - u') with one more draw) and layers i >= 1 test the wedge with one more draw, a
+    rejection starting over with the next draw. :class:`ReferenceStream` does the same in Python.
+    """
+    bits, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+    i = bits >> uint64(45)
+    z = np.int64(bits & uint64(0x1FFFFFFFFFFF)) * (1.0 / 35184372088832.0) * EXP_X[i]
+    if z >= EXP_X[i + uint64(1)]:
+        return _exponential_rest(np.int64(i), z, s0, s1, s2, s3)
+    return z, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def exponentials(seed, n):
+    """``n`` Exp(1) variates from a fresh stream (tests hold them to :class:`ReferenceStream`)."""
+    st = seeded_state(seed)
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    out = np.empty(n)
+    for j in range(n):
+        out[j], s0, s1, s2, s3 = exponential_bits(s0, s1, s2, s3)
+    return out
+
+
 def reference_state(seed: int) -> list[int]:
     """Pure-Python splitmix64 seeding, the reference for :func:`seeded_state`."""
     z = int(seed) & _M64
@@ -118,11 +191,17 @@ def reference_state(seed: int) -> list[int]:
     return out
 
 
-def reference_uniforms(seed: int, n: int) -> np.ndarray:
-    """Pure-Python xoshiro256+, the reference for :func:`uniforms`."""
-    s = reference_state(seed)
-    out = np.empty(n)
-    for i in range(n):
+class ReferenceStream:
+    """Pure-Python xoshiro256+ from ``seed``: the reference for the kernels' streams.
+
+    ``uniform()`` is :func:`next_uniform`; ``exponential()`` is :func:`exponential_bits`.
+    """
+
+    def __init__(self, seed: int):
+        self.s = reference_state(seed)
+
+    def uniform(self) -> float:
+        s = self.s
         result = (s[0] + s[3]) & _M64
         t = (s[1] << 17) & _M64
         s[2] ^= s[0]
@@ -131,5 +210,23 @@ def reference_uniforms(seed: int, n: int) -> np.ndarray:
         s[0] ^= s[3]
         s[2] ^= t
         s[3] = ((s[3] << 45) | (s[3] >> 19)) & _M64
-        out[i] = (result >> 11) * (1.0 / 9007199254740992.0)
-    return out
+        return (result >> 11) * (1.0 / 9007199254740992.0)
+
+    def exponential(self) -> float:
+        while True:
+            w = self.uniform() * 256.0
+            i = int(w)
+            z = (w - i) * EXP_X[i]
+            if z < EXP_X[i + 1]:
+                return z
+            u = self.uniform()
+            if i == 0:
+                return EXP_X[1] - math.log(1.0 - u)
+            if EXP_F[i] + u * (EXP_F[i + 1] - EXP_F[i]) < math.exp(-z):
+                return z
+
+
+def reference_uniforms(seed: int, n: int) -> np.ndarray:
+    """Pure-Python xoshiro256+, the reference for :func:`uniforms`."""
+    stream = ReferenceStream(seed)
+    return np.array([stream.uniform() for _ in range(n)], dtype=np.float64)

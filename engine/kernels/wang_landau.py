@@ -4,12 +4,24 @@ Wang & Landau, PRL 86, 2050 (2001); the 1/t refinement of Belardinelli & Pereyra
 046701 (2007); windows joined as in replica-exchange Wang-Landau, Vogel, Li, Wüst & Landau,
 PRL 110, 210603 (2013). The public driver is :func:`engine.wang_landau.wang_landau`.
 
-One *step* proposes flipping a uniformly random spin i: ``ΔE = 2 s_i h_i`` from the cached local
-field, the new energy's bin ``b' = floor((E + ΔE - origin) / width)``, acceptance
-``min(1, g(b) / g(b'))`` (a uniform is drawn only when ``ln g(b') > ln g(b)``), then
-``ln g(b) += ln f`` and ``H(b) += 1`` for the bin b the walker is in after the step. On acceptance
-the fields of i's neighbours are updated through the contiguous segments of
+One *step* proposes flipping a random spin i (the schedule below): ``ΔE = 2 s_i h_i`` from the
+cached local field, the new energy's bin ``b' = floor((E + ΔE - origin) / width)``, acceptance
+with probability ``min(1, g(b) / g(b'))``, tested as ``ln g(b') <= ln g(b) + X`` with
+X ~ Exp(1) (P(X >= a) = e^{-a}; one variate per step, :func:`engine.kernels.rng.exponential_bits`),
+then ``ln g(b) += ln f`` and ``H(b) += 1`` for the bin b the walker is in after the step. On
+acceptance the fields of i's neighbours are updated through the contiguous segments of
 :mod:`engine.kernels.gray` (rows of W and Wᵀ for a layered model).
+
+**Site schedule.** Step t proposes a uniformly random spin of block ``t mod N`` of a fixed cyclic
+schedule: ``sched_start[p] + floor(u * sched_size[p])`` for schedule position p. For a layered
+model the N positions run through the layers in order, n_l positions for layer l (so every spin
+is still proposed once per N steps on average, as with uniform choice); for any other model
+there is one block, all N spins, which is uniform choice. Each step is a Metropolis update with
+a symmetric proposal, so it leaves the walk's target ``π(s) ∝ 1/g(E(s))`` invariant and so does
+their cyclic composition (random-scan within a systematic scan over layers). Why: consecutive
+steps then update fields of the same shape, which the branch predictor learns (a random layer
+each step mispredicts the update loops; 64-32-10: ~13 vs ~15 ns per step), and on wide nets
+consecutive updates stream rows of the same matrix.
 
 Bookkeeping that the textbook algorithm leaves open, fixed here:
 
@@ -40,12 +52,12 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from .gray import flip_update
-from .rng import draw_uniforms, reference_uniforms
-from .spin_flip import exp_bounds, flip_cost
+from .rng import TO_UNIT, ReferenceStream, exponential_bits, step_bits
+from .spin_flip import flip_cost
 
 # cnt[] slots
-STEPS, PHASE, N_VISITED, N_STAGES, SINCE_CHECK, N_APPROACH, N_ACCEPTED, SWITCH_STEP = range(8)
-N_COUNTERS = 8
+STEPS, PHASE, N_VISITED, N_STAGES, SINCE_CHECK, N_APPROACH, N_ACCEPTED, SWITCH_STEP, SCHEDULE = range(9)
+N_COUNTERS = 9
 # scal[] slots
 ENERGY, LOG_F, E_LOW, E_HIGH = range(4)
 N_SCALARS = 4
@@ -53,9 +65,9 @@ N_SCALARS = 4
 HALVING, ONE_OVER_T, DONE = 0, 1, 2
 # kernel status
 RAN, BELOW, ABOVE = 0, 1, 2
-#: Uniforms drawn ahead by a walker (see :func:`walk`), and the rows of its stream states.
+NEW_BIN = 3  # internal to walk
+#: Steps whose draws a walker makes ahead (see :func:`walk`).
 BUFFER = 256
-_BASE, _LAST, _GEN = 0, 1, 2
 
 
 # ------------------------------------------------------------------------------ pieces
@@ -122,49 +134,50 @@ def _check(lnf, hist, vis, lo, hi, cnt, flatness, log_f_final, one_over_t):
 
 # ------------------------------------------------------------------------------ one walker
 
-@njit(cache=True, inline="always")
-def _draw_ahead(buf, spin, states, keep, n):
-    """Refill the walker's buffer of uniforms: ``buf[j]`` and its spin index ``spin[j] = int(buf[j] n)``.
+@njit(cache=True)
+def _fill(st, site, xs, m, p, sched_start, sched_size):
+    """The draws of the next m steps: ``site[j]`` the proposed spin, ``xs[j]`` an Exp(1) variate.
 
-    keep = 1 moves the last, unused entry to the front first. ``states`` rows: _BASE the
-    stream state before entry 0, _LAST before the last entry, _GEN after it (where drawing
-    resumes); so the state after any number of used entries can be rebuilt from _BASE.
+    Step j takes one uniform u of the stream ``st`` (advanced in place) for the site
+    ``sched_start[p] + int(u * sched_size[p])``, p the schedule position (moving on by one per
+    step, cyclically), then one variate of :func:`~engine.kernels.rng.exponential_bits`.
+    Returns the schedule position after the m steps.
     """
-    m = buf.size
-    if keep:
-        buf[0] = buf[m - 1]
-        spin[0] = spin[m - 1]
-        states[_BASE] = states[_LAST]
-    else:
-        states[_BASE] = states[_GEN]
-    draw_uniforms(states[_GEN], buf[keep:m - 1], m - 1 - keep)
-    states[_LAST] = states[_GEN]
-    draw_uniforms(states[_GEN], buf[m - 1:], 1)
-    for j in range(keep, m):
-        spin[j] = int(buf[j] * n)  # as next_below
+    n = uint64(sched_start.size)
+    p = uint64(p)
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    for j in range(m):
+        b, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
+        site[j] = sched_start[p] + int(np.int64(b) * TO_UNIT * sched_size[p])
+        p += uint64(1)
+        if p == n:
+            p = uint64(0)
+        xs[j], s0, s1, s2, s3 = exponential_bits(s0, s1, s2, s3)
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+    return np.int64(p)
+
 
 @njit(cache=True)
 def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_target, seg_start, seg_len,
-         data, origin, inv_width, flatness, log_f_final, one_over_t, check_every):
+         data, sched_start, sched_size, origin, inv_width, flatness, log_f_final, one_over_t, check_every):
     """Up to ``n_steps`` proposals of one walker in the window [lo, hi) of bins; returns a status.
 
     s (N,) int8 spins; h (N,) cached local fields; lg, hist (int64), vis (bool) (B,) over the
-    whole grid; scal (4,), cnt (8,) the walker's scalars and counters; st (4,) uint64 its stream;
-    the neighbour segments and ``data`` of J; ``origin`` the lower edge of bin 0 and
-    ``inv_width`` = 1 / bin width. Returns RAN, or BELOW / ABOVE when a proposal leaves the grid.
+    whole grid; scal (4,), cnt (9,) the walker's scalars and counters; st (4,) uint64 its stream;
+    the neighbour segments and ``data`` of J; the site schedule (module docstring); ``origin``
+    the lower edge of bin 0 and ``inv_width`` = 1 / bin width. Returns RAN, or BELOW / ABOVE
+    when a proposal leaves the grid.
 
-    Speed (the numbers are those of the plain loop, step for step; ~20% fewer ns per step): the
-    uniforms are drawn :data:`BUFFER` at a time with their spin indices, and ``st`` is left
-    exactly after the ones used. Whether ``ln g(b') > ln g(b)`` is close to a coin toss
-    (valgrind's branch model mispredicts it 44% of the time on a 64-32-10 net), and every miss
-    restarts the dependent chain uniform -> spin -> field -> energy -> bin -> ln g; the buffer
-    takes its first links off that chain, and the acceptance test is written without that
-    branch, settled by bounds on exp (:func:`~engine.kernels.spin_flip.exp_bounds`). Indices
-    are unsigned (no wrap-around tests).
+    Speed: the draws of :data:`BUFFER` steps are made ahead (:func:`_fill`), so the dependent
+    chain of a step is only field -> energy -> bin -> ln g(b') -> the test ``ln g(b') <= ln g(b) + X``
+    (ln g(b) is kept in a register), with no ``exp`` and no branch on whether a uniform is
+    needed. The steps between two refills or flatness checks run in an inner loop
+    free of that bookkeeping, written out here (a call, even inlined, would pass its arrays with
+    reference counting: atomic operations every run). The stream and the schedule position are
+    left exactly after the draws of the steps taken. Indices are unsigned (no wrap-around tests).
     """
     if cnt[PHASE] == DONE:
         return RAN
-    n = s.size
     fbins = float(lg.size)
     e = scal[ENERGY]
     lnf = scal[LOG_F]
@@ -175,26 +188,92 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     since = cnt[SINCE_CHECK]
     n_acc = cnt[N_ACCEPTED]
     n_appr = cnt[N_APPROACH]
-    buf = np.empty(BUFFER)
-    spin = np.empty(BUFFER, dtype=np.int64)
-    states = np.empty((3, 4), dtype=np.uint64)
-    states[_GEN] = st
-    _draw_ahead(buf, spin, states, 0, n)
+    site = np.empty(BUFFER, dtype=np.int64)
+    xs = np.empty(BUFFER)
+    base = st.copy()  # the stream before the buffer's first draw
+    p_base = cnt[SCHEDULE]
+    p_next = _fill(st, site, xs, BUFFER, p_base, sched_start, sched_size)
     k = 0  # the next unused entry
     bc = int(math.floor((e - origin) * inv_width))
     inside = lo <= bc < hi
     if inside and not vis[bc]:
         _open_bin(bc, lg, hist, vis, lo, hi, cnt)
+    lgc = lg[uint64(bc)] if inside else 0.0  # ln g of the current bin
+    n_window = uint64(hi - lo)
     status = RAN
-    for _ in range(n_steps):
-        if k + 2 > BUFFER:  # a step uses at most entries k and k + 1
-            _draw_ahead(buf, spin, states, BUFFER - k, n)
+    left = n_steps
+    while left > 0:
+        if k == BUFFER:
+            base[:] = st
+            p_base = p_next
+            p_next = _fill(st, site, xs, BUFFER, p_base, sched_start, sched_size)
             k = 0
-        i = uint64(spin[k])
+        if inside:
+            m = min(BUFFER - k, left, max(1, check_every - since))
+            # ---- the inner loop: m steps from entry k
+            bn = 0
+            j = 0
+            while j < m:
+                i = uint64(site[k + j])
+                xk = xs[k + j]
+                j += 1
+                si = s[i]
+                e_new = e + flip_cost(si, h[i])
+                x = (e_new - origin) * inv_width
+                if x < 0.0:
+                    status = BELOW
+                    break
+                if x >= fbins:
+                    status = ABOVE
+                    break
+                bn = int(x)
+                accept = False
+                lgn = lgc
+                if uint64(bn - lo) < n_window:  # lo <= bn < hi
+                    if not vis[uint64(bn)]:  # opened below, then the step is repeated
+                        status = NEW_BIN
+                        j -= 1
+                        break
+                    lgn = lg[uint64(bn)]
+                    accept = lgn <= lgc + xk  # probability min(1, g(b) / g(b'))
+                if accept:
+                    s[i] = -si
+                    flip_update(i, -2.0 * si, h, seg_ptr, seg_target, seg_start, seg_len, data)
+                    e = e_new
+                    bc = bn
+                    lgc = lgn
+                    n_acc += 1
+                    e_low = min(e_low, e)
+                    e_high = max(e_high, e)
+                lgc += lnf
+                lg[uint64(bc)] = lgc
+                hist[uint64(bc)] += 1
+            # ---- after the run
+            k += j
+            left -= j
+            taken = j - 1 if status == BELOW or status == ABOVE else j
+            steps += taken
+            since += taken
+            if status == NEW_BIN:
+                _open_bin(bn, lg, hist, vis, lo, hi, cnt)
+                status = RAN
+            elif status != RAN:
+                break
+            if since >= check_every:
+                since = 0
+                cnt[STEPS] = steps
+                lnf = _check(lnf, hist, vis, lo, hi, cnt, flatness, log_f_final, one_over_t)
+                if cnt[PHASE] == DONE:
+                    break
+            continue
+        # approaching the window, one step at a time
+        i = uint64(site[k])
+        xk = xs[k]
+        k += 1
+        left -= 1
         si = s[i]
         e_new = e + flip_cost(si, h[i])
         x = (e_new - origin) * inv_width
-        k += 1
         if x < 0.0:
             status = BELOW
             break
@@ -202,61 +281,23 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
             status = ABOVE
             break
         bn = int(x)
-        if not inside:
-            d_old = _distance(bc, lo, hi)
-            d_new = _distance(bn, lo, hi)
-            n_appr += 1
-            ok = d_new <= d_old
-            if not ok:
-                ok = buf[k] < math.exp(d_old - d_new)
-                k += 1
-            if ok:
-                s[i] = -si
-                flip_update(i, -2.0 * si, h, seg_ptr, seg_target, seg_start, seg_len, data)
-                e = e_new
-                bc = bn
-                e_low = min(e_low, e)
-                e_high = max(e_high, e)
-                if d_new == 0:
-                    inside = True
-                    if not vis[bc]:
-                        _open_bin(bc, lg, hist, vis, lo, hi, cnt)
-            continue
-        accept = False
-        if lo <= bn < hi:
-            if not vis[uint64(bn)]:
-                _open_bin(bn, lg, hist, vis, lo, hi, cnt)
-            d = lg[uint64(bc)] - lg[uint64(bn)]
-            need = d < 0.0  # a uniform is drawn only then
-            u = buf[k]
-            no, yes = exp_bounds(u, -d)
-            if need & (not (no | yes)):  # rare: u between the bounds
-                accept = u < math.exp(d)
-            else:
-                accept = yes | (not need)
-            k += 1 if need else 0
-        if accept:
+        d_old = _distance(bc, lo, hi)
+        d_new = _distance(bn, lo, hi)
+        n_appr += 1
+        if d_new - d_old <= xk:  # probability min(1, exp(d_old - d_new))
             s[i] = -si
             flip_update(i, -2.0 * si, h, seg_ptr, seg_target, seg_start, seg_len, data)
             e = e_new
             bc = bn
-            n_acc += 1
-            if e < e_low:
-                e_low = e
-            if e > e_high:
-                e_high = e
-        lg[uint64(bc)] += lnf
-        hist[uint64(bc)] += 1
-        steps += 1
-        since += 1
-        if since >= check_every:
-            since = 0
-            cnt[STEPS] = steps
-            lnf = _check(lnf, hist, vis, lo, hi, cnt, flatness, log_f_final, one_over_t)
-            if cnt[PHASE] == DONE:
-                break
-    draw_uniforms(states[_BASE], buf, k)  # the stream after the k entries used
-    st[:] = states[_BASE]
+            e_low = min(e_low, e)
+            e_high = max(e_high, e)
+            if d_new == 0:
+                inside = True
+                if not vis[bc]:
+                    _open_bin(bc, lg, hist, vis, lo, hi, cnt)
+                lgc = lg[uint64(bc)]
+    cnt[SCHEDULE] = _fill(base, site, xs, k, p_base, sched_start, sched_size)  # redo the k draws used
+    st[:] = base
     scal[ENERGY] = e
     scal[LOG_F] = lnf
     scal[E_LOW] = e_low
@@ -270,7 +311,8 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
 
 @njit(cache=True, parallel=True)
 def walk_windows(n_steps, spins, h, lg, hist, vis, scal, cnt, windows, rng, seg_ptr, seg_target, seg_start,
-                 seg_len, data, origin, inv_width, flatness, log_f_final, one_over_t, check_every, status):
+                 seg_len, data, sched_start, sched_size, origin, inv_width, flatness, log_f_final, one_over_t,
+                 check_every, status):
     """:func:`walk` for W walkers at once, one per window, in parallel (``prange``).
 
     spins (W, N) int8, h (W, N), lg / hist / vis (W, B), scal (W, 4), cnt (W, 8), windows (W, 2)
@@ -279,8 +321,8 @@ def walk_windows(n_steps, spins, h, lg, hist, vis, scal, cnt, windows, rng, seg_
     """
     for w in prange(spins.shape[0]):
         status[w] = walk(n_steps, spins[w], h[w], lg[w], hist[w], vis[w], scal[w], cnt[w], windows[w, 0],
-                         windows[w, 1], rng[w], seg_ptr, seg_target, seg_start, seg_len, data, origin,
-                         inv_width, flatness, log_f_final, one_over_t, check_every)
+                         windows[w, 1], rng[w], seg_ptr, seg_target, seg_start, seg_len, data, sched_start,
+                         sched_size, origin, inv_width, flatness, log_f_final, one_over_t, check_every)
 
 
 @njit(cache=True)
@@ -308,18 +350,25 @@ def greedy_descent(s, h, sign, seg_ptr, seg_target, seg_start, seg_len, data, ma
 
 # ------------------------------------------------------------------------------ NumPy reference
 
-def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr, indices, data, origin,
-                   width, flatness, log_f_final, one_over_t, check_every):
+def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr, indices, data, sched_start,
+                   sched_size, origin, width, flatness, log_f_final, one_over_t, check_every):
     """Slow, obviously correct :func:`walk` on copies, for a walker whose stream is ``seeded_state(seed)``.
 
-    Neighbours come straight from the CSR ``(indptr, indices, data)``; the uniforms from the
-    pure-Python xoshiro256+. Returns ``(status, s, h, lg, hist, vis, scal, cnt)``.
+    Neighbours come straight from the CSR ``(indptr, indices, data)``; the draws from the
+    pure-Python :class:`~engine.kernels.rng.ReferenceStream`. Returns
+    ``(status, s, h, lg, hist, vis, scal, cnt)``.
     """
     s, h, lg, hist, vis = (np.array(a) for a in (s, h, lg, hist, vis))
     scal, cnt = np.array(scal, dtype=np.float64), np.array(cnt, dtype=np.int64)
-    pool = iter(reference_uniforms(int(seed), 2 * n_steps + 2))
+    stream = ReferenceStream(int(seed))
     n_bins = lg.size
     inv_width = 1.0 / width  # the kernel's arithmetic, so that bin edges agree to the last bit
+
+    def draw():
+        p = cnt[SCHEDULE]
+        cnt[SCHEDULE] = (p + 1) % len(sched_start)
+        i = int(sched_start[p] + int(stream.uniform() * sched_size[p]))
+        return i, stream.exponential()
 
     def dist(b):
         return lo - b if b < lo else (b - hi + 1 if b >= hi else 0)
@@ -345,7 +394,7 @@ def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr
         open_bin(bc)
     status = RAN
     for _ in range(n_steps):
-        i = int(next(pool) * s.size)
+        i, x_exp = draw()
         e_new = e + 2.0 * s[i] * h[i]
         x = (e_new - origin) * inv_width
         if x < 0 or x >= n_bins:
@@ -354,7 +403,7 @@ def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr
         bn = int(x)
         if not inside:
             cnt[N_APPROACH] += 1
-            if dist(bn) <= dist(bc) or next(pool) < math.exp(dist(bc) - dist(bn)):
+            if dist(bn) - dist(bc) <= x_exp:
                 flip(i)
                 e, bc = e_new, bn
                 scal[E_LOW], scal[E_HIGH] = min(scal[E_LOW], e), max(scal[E_HIGH], e)
@@ -367,7 +416,7 @@ def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr
         if lo <= bn < hi:
             if not vis[bn]:
                 open_bin(bn)
-            accept = lg[bn] <= lg[bc] or next(pool) < math.exp(lg[bc] - lg[bn])
+            accept = lg[bn] <= lg[bc] + x_exp
         if accept:
             flip(i)
             e, bc = e_new, bn
