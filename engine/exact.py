@@ -53,7 +53,7 @@ def _enumerate(model, *, store: bool, grid=None):
     origin = grid.origin if grid is not None else 0.0
     inv = 1.0 / grid.width if grid is not None else 1.0
     extremes = np.zeros(2)
-    gray_enumerate(model.n_spins, model.fields, *segs, model.data, origin, inv, energies, counts, extremes)
+    gray_enumerate(model.n_spins, model.fields, *segs, model.kernel_data, origin, inv, energies, counts, extremes)
     return (energies if store else None), (counts if grid is not None else None), (extremes[0], extremes[1])
 
 
@@ -154,4 +154,5 @@ def _warm():
     from .ising import IsingModel
 
     J = np.ones((4, 4)) - np.eye(4)
-    exact_density_of_states(IsingModel.from_couplings(J))
+    exact_density_of_states(IsingModel.from_couplings(J))  # float32 couplings (IsingModel.kernel_data)
+    exact_density_of_states(IsingModel.from_couplings(0.1 * J))  # and float64

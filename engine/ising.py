@@ -46,6 +46,7 @@ class IsingModel:
         self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(indices, dtype=np.int64)
         self.data = np.ascontiguousarray(data, dtype=np.float64)
+        self._kernel_data = None
         self.name = name
         if layer_weights is not None:
             self.layer_weights = [np.ascontiguousarray(w, dtype=np.float64) for w in layer_weights]
@@ -134,6 +135,20 @@ class IsingModel:
     def n_couplings(self) -> int:
         """Number of bonds (i < j with J_ij != 0)."""
         return int(self.data.size // 2)
+
+    @property
+    def kernel_data(self) -> np.ndarray:
+        """The CSR values as the single-spin kernels read them: float32 when that holds every
+        coupling exactly (weights of networks trained in float32, as in the zoo), else ``data``.
+
+        The same numbers (float32 -> float64 is exact, so every product and sum is unchanged) at
+        half the memory traffic of a field update (Wang-Landau on 784-128-64-10: ~35 instead of
+        ~55 ns per flip).
+        """
+        if self._kernel_data is None:
+            d32 = self.data.astype(np.float32)
+            self._kernel_data = d32 if np.array_equal(d32.astype(np.float64), self.data) else self.data
+        return self._kernel_data
 
     @property
     def is_integer(self) -> bool:

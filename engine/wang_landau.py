@@ -55,7 +55,6 @@ from .errors import EngineError, expected
 from .ising import IsingModel
 from .kernels import wang_landau as K
 from .kernels.gray import neighbour_segments
-from .kernels.rng import seeded_state
 from .progress import report
 from .random import as_generator, kernel_seeds
 from .thermo import DensityOfStates, normalise_log_g
@@ -145,10 +144,10 @@ def site_schedule(model) -> tuple[np.ndarray, np.ndarray]:
     if model.is_layered:
         sizes = np.diff(model.offsets)
         start = np.repeat(model.offsets[:-1], sizes).astype(np.int64)
-        size = np.repeat(sizes, sizes).astype(np.float64)
+        size = np.repeat(sizes, sizes).astype(np.int64)
     else:
         start = np.zeros(model.n_spins, dtype=np.int64)
-        size = np.full(model.n_spins, float(model.n_spins))
+        size = np.full(model.n_spins, model.n_spins, dtype=np.int64)
     return start, size
 
 
@@ -173,7 +172,7 @@ def _quench_extremes(model, segs, n_starts=N_QUENCH_STARTS) -> _Extremes:
         for s0 in starts:
             s = s0.copy()
             h = model.local_fields(s)
-            K.greedy_descent(s, h, float(sign), *segs, model.data, _MAX_SWEEPS)
+            K.greedy_descent(s, h, float(sign), *segs, model.kernel_data, _MAX_SWEEPS)
             found.append((sign * model.energy(s), s))
         e, s = min(found, key=lambda x: x[0])
         return sign * e, s
@@ -265,8 +264,8 @@ class WangLandauState:
     """Every walker's state (W walkers, one per window; B bins; N spins), updated by the kernel.
 
     spins (W, N) int8; fields (W, N) cached local fields; log_g, histogram (W, B); visited
-    (W, B) bool; scal (W, 4) [E, ln f, lowest E, highest E]; cnt (W, 8) counters (see
-    :mod:`engine.kernels.wang_landau`); windows (W, 2) bin ranges [lo, hi); rng (W, 4) streams.
+    (W, B) bool; scal (W, 4) [E, ln f, lowest E, highest E]; cnt (W, 9) counters (see
+    :mod:`engine.kernels.wang_landau`); windows (W, 2) bin ranges [lo, hi); rng (W, 2, 4) streams.
     """
 
     grid: EnergyGrid
@@ -403,7 +402,8 @@ def _start(model, segs, grid, windows, ext, rng) -> WangLandauState:
     scal[:, K.E_LOW] = energy
     scal[:, K.E_HIGH] = energy
 
-    streams = np.stack([seeded_state(s) for s in kernel_seeds(rng, W)])
+    seeds = kernel_seeds(rng, 2 * W)
+    streams = np.stack([K.walker_streams(seeds[2 * w], seeds[2 * w + 1]) for w in range(W)])
     return WangLandauState(grid=grid, spins=spins, fields=fields, log_g=np.zeros((W, B)),
                            histogram=np.zeros((W, B), dtype=np.int64), visited=np.zeros((W, B), dtype=np.bool_),
                            scal=scal, cnt=np.zeros((W, K.N_COUNTERS), dtype=np.int64), windows=windows,
@@ -497,7 +497,7 @@ def wang_landau(model, *, log_f_final=1e-8, flatness=0.8, one_over_t=True, bin_w
             active = int(np.count_nonzero(state.cnt[:, K.PHASE] != K.DONE))
             n = max(1, min(chunk, left // max(active, 1)))
         K.walk_windows(n, state.spins, state.fields, state.log_g, state.histogram, state.visited, state.scal,
-                       state.cnt, state.windows, state.rng, *segs, model.data, *schedule, state.grid.origin,
+                       state.cnt, state.windows, state.rng, *segs, model.kernel_data, *schedule, state.grid.origin,
                        1.0 / state.grid.width, flatness, log_f_final, bool(one_over_t), check_every, status)
         if np.any(status != K.RAN):
             extra = max(8, state.grid.n_bins // 2)
@@ -568,6 +568,7 @@ def _warm():
     """Compile the kernels on a tiny model (``engine.warm``)."""
     rng = np.random.default_rng(0)
     J = np.triu(rng.normal(size=(8, 8)), 1)
-    model = IsingModel.from_couplings(J + J.T)
-    wang_landau(model, log_f_final=1e-2, seed=0, max_steps=200_000)
-    wang_landau(model, log_f_final=1e-2, seed=0, max_steps=200_000, n_windows=2, overlap=0.5, bin_width=0.3)
+    for J in (J, J.astype(np.float32).astype(np.float64)):  # float64 and float32 kernel_data
+        model = IsingModel.from_couplings(J + J.T)
+        wang_landau(model, log_f_final=1e-2, seed=0, max_steps=200_000)
+        wang_landau(model, log_f_final=1e-2, seed=0, max_steps=200_000, n_windows=2, overlap=0.5, bin_width=0.3)

@@ -54,17 +54,23 @@ def _walker(model, grid, spins, window):
                 cnt=np.zeros(K.N_COUNTERS, dtype=np.int64), lo=window[0], hi=window[1])
 
 
-@pytest.mark.parametrize("case", ["whole grid", "approach a window", "leave the grid", "converge", "dense couplings"])
+@pytest.mark.parametrize("case", ["whole grid", "approach a window", "leave the grid", "converge", "dense couplings",
+                                  "float32 couplings"])
 def test_walk_kernel_equals_its_reference_for_the_same_stream(case):
     model = mlp((5, 4, 3), seed=1, fields=True)
     width = 0.5
     if case == "dense couplings":  # not layered: one block of the schedule, all spins
         model = dense(10, seed=4)
+    elif case == "float32 couplings":  # as trained networks: the kernel reads float32, the reference float64
+        net = Network.random([5, 4, 3], seed=1, bias_variance=0.5)
+        net.weights = [w.astype(np.float32).astype(np.float64) for w in net.weights]
+        model = IsingModel.from_network(net, fields=True)
+        assert model.kernel_data.dtype == np.float32
     bound = model.energy_bound()
     grid = energy_grid(model, width, -bound, bound)
     spins = np.ones(model.n_spins)
     window, flatness, final, n_steps = (0, grid.n_bins), 0.3, 1e-9, 4000
-    if case in ("whole grid", "dense couplings"):
+    if case in ("whole grid", "dense couplings", "float32 couplings"):
         flatness, n_steps = 0.05, 30_000  # easy flatness: many halvings, then the switch to 1/t
     elif case == "approach a window":
         e0 = model.energy(spins)  # ≈ 0; the window sits in the upper half of the range (E_max ≈ 9.4)
@@ -79,22 +85,22 @@ def test_walk_kernel_equals_its_reference_for_the_same_stream(case):
         flatness, final, n_steps = 0.05, 0.05, 10_000
     w = _walker(model, grid, spins, window)
     w["cnt"][K.SCHEDULE] = 3  # resume mid-schedule
-    seed = 99
+    seeds = (99, 7)
     args = (w["lo"], w["hi"])
     schedule = wl.site_schedule(model)
-    ref = K.walk_reference(n_steps, w["s"], w["h"], w["lg"], w["hist"], w["vis"], w["scal"], w["cnt"], *args, seed,
+    ref = K.walk_reference(n_steps, w["s"], w["h"], w["lg"], w["hist"], w["vis"], w["scal"], w["cnt"], *args, seeds,
                            model.indptr, model.indices, model.data, *schedule, grid.origin, grid.width, flatness,
                            final, True, 50)
     segs = neighbour_segments(model.indptr, model.indices)
-    st = seeded_state(seed)
+    st = K.walker_streams(*seeds)
     status = K.walk(n_steps, w["s"], w["h"], w["lg"], w["hist"], w["vis"], w["scal"], w["cnt"], *args,
-                    st, *segs, model.data, *schedule, grid.origin, 1.0 / grid.width, flatness, final, True, 50)
+                    st, *segs, model.kernel_data, *schedule, grid.origin, 1.0 / grid.width, flatness, final, True, 50)
     assert status == ref[0]
     for name, got, want in zip(["s", "h", "lg", "hist", "vis", "scal", "cnt"],
                                [w[k] for k in ("s", "h", "lg", "hist", "vis", "scal", "cnt")], ref[1:]):
         assert np.allclose(got, want, rtol=1e-12, atol=1e-12), name
     # the case exercised what it is named after
-    if case in ("whole grid", "dense couplings"):
+    if case in ("whole grid", "dense couplings", "float32 couplings"):
         assert w["cnt"][K.N_STAGES] > 0 and w["cnt"][K.PHASE] == K.ONE_OVER_T
     elif case == "approach a window":
         assert w["cnt"][K.N_APPROACH] > 0 and w["cnt"][K.STEPS] > 0
@@ -115,7 +121,7 @@ def test_a_walk_in_two_calls_continues_the_stream_and_the_schedule_exactly():
     segs, schedule = neighbour_segments(model.indptr, model.indices), wl.site_schedule(model)
     tail = (grid.origin, 1.0 / grid.width, 0.3, 1e-9, True, 50)
     one, two = (_walker(model, grid, np.ones(model.n_spins), (0, grid.n_bins)) for _ in range(2))
-    st1, st2 = seeded_state(5), seeded_state(5)
+    st1, st2 = K.walker_streams(5, 6), K.walker_streams(5, 6)
     keys = ("s", "h", "lg", "hist", "vis", "scal", "cnt")
     K.walk(1000, *(one[k] for k in keys), one["lo"], one["hi"], st1, *segs, model.data, *schedule, *tail)
     for n in (1, 300, 699):
@@ -128,19 +134,19 @@ def test_a_walk_in_two_calls_continues_the_stream_and_the_schedule_exactly():
 def test_site_schedule_runs_through_the_layers_and_proposes_every_spin_uniformly():
     model = mlp((6, 4, 2))
     start, size = wl.site_schedule(model)
-    assert start.tolist() == [0] * 6 + [6] * 4 + [10] * 2 and size.tolist() == [6.0] * 6 + [4.0] * 4 + [2.0] * 2
-    site, xs = np.empty(K.BUFFER, dtype=np.int64), np.empty(K.BUFFER)
+    assert start.tolist() == [0] * 6 + [6] * 4 + [10] * 2 and size.tolist() == [6] * 6 + [4] * 4 + [2] * 2
+    site = np.empty(K.BUFFER, dtype=np.int64)
     st, p = seeded_state(1), 0
     counts = np.zeros(model.n_spins)
     for _ in range(400):
-        p = K._fill(st, site, xs, K.BUFFER, p, start, size)
+        p = K._fill_sites(st, site, K.BUFFER, p, start, size)
         counts += np.bincount(site, minlength=model.n_spins)
     # each spin is proposed once per N steps on average: chi-square against the uniform rate
     expected_count = counts.sum() / model.n_spins
     chi2 = float(np.sum((counts - expected_count) ** 2 / expected_count))
     assert chi2 < 35.0  # 11 degrees of freedom: P(chi2 > 35) ~ 2.5e-4
     dense_start, dense_size = wl.site_schedule(dense(7))
-    assert np.all(dense_start == 0) and np.all(dense_size == 7.0)
+    assert np.all(dense_start == 0) and np.all(dense_size == 7)
 
 
 def test_greedy_descent_equals_reference_and_stops_in_a_local_minimum():

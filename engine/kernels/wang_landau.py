@@ -5,12 +5,15 @@ Wang & Landau, PRL 86, 2050 (2001); the 1/t refinement of Belardinelli & Pereyra
 PRL 110, 210603 (2013). The public driver is :func:`engine.wang_landau.wang_landau`.
 
 One *step* proposes flipping a random spin i (the schedule below): ``ΔE = 2 s_i h_i`` from the
-cached local field, the new energy's bin ``b' = floor((E + ΔE - origin) / width)``, acceptance
-with probability ``min(1, g(b) / g(b'))``, tested as ``ln g(b') <= ln g(b) + X`` with
-X ~ Exp(1) (P(X >= a) = e^{-a}; one variate per step, :func:`engine.kernels.rng.exponential_bits`),
-then ``ln g(b) += ln f`` and ``H(b) += 1`` for the bin b the walker is in after the step. On
-acceptance the fields of i's neighbours are updated through the contiguous segments of
-:mod:`engine.kernels.gray` (rows of W and Wᵀ for a layered model).
+cached local field, the new energy's bin ``b' = floor(x + ΔE / width)`` with ``x = (E - origin) /
+width`` the walker's position on the grid (tracked step by step like E), acceptance with
+probability ``min(1, g(b) / g(b'))``: certain when ``ln g(b') <= ln g(b)``, otherwise tested as
+``ln g(b') <= ln g(b) + X`` with X ~ Exp(1) (P(X >= a) = e^{-a};
+:func:`engine.kernels.rng.exponential_bits`), then ``ln g(b) += ln f`` and ``H(b) += 1`` for the
+bin b the walker is in after the step. On acceptance the fields of i's neighbours are updated
+through the contiguous segments of :mod:`engine.kernels.gray` (rows of W and Wᵀ for a layered
+model). A walker has two streams: one draw of the first per step for the site, and from the
+second one variate per uphill proposal (in ln g), in order.
 
 **Site schedule.** Step t proposes a uniformly random spin of block ``t mod N`` of a fixed cyclic
 schedule: ``sched_start[p] + floor(u * sched_size[p])`` for schedule position p. For a layered
@@ -37,7 +40,8 @@ Bookkeeping that the textbook algorithm leaves open, fixed here:
 * **Windows.** A walker only walks inside its window ``[lo, hi)`` of bins: proposals leaving it
   are rejected (the step still counts a visit of the current bin). A walker that starts outside
   its window first *approaches* it: a move is taken if it does not increase the distance to the
-  window (in bins), otherwise with probability ``exp(-Δdistance)``; nothing is recorded meanwhile.
+  window (in bins), otherwise with probability ``exp(-Δdistance)`` (one variate, ``Δdistance
+  <= X``); nothing is recorded meanwhile.
 * **Grid exits.** A proposal outside the whole bin array stops the kernel with status
   ``BELOW`` / ``ABOVE`` before anything changes, so the caller can extend the grid and resume.
 
@@ -52,7 +56,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from .gray import flip_update
-from .rng import TO_UNIT, ReferenceStream, exponential_bits, step_bits
+from .rng import ReferenceStream, exponential_bits, seeded_state, step_bits
 from .spin_flip import flip_cost
 
 # cnt[] slots
@@ -134,27 +138,42 @@ def _check(lnf, hist, vis, lo, hi, cnt, flatness, log_f_final, one_over_t):
 
 # ------------------------------------------------------------------------------ one walker
 
-@njit(cache=True)
-def _fill(st, site, xs, m, p, sched_start, sched_size):
-    """The draws of the next m steps: ``site[j]`` the proposed spin, ``xs[j]`` an Exp(1) variate.
+def walker_streams(seed_sites, seed_variates) -> np.ndarray:
+    """A walker's two streams (2, 4) uint64: the sites' and the Exp(1) variates' (:func:`walk`)."""
+    return np.stack([seeded_state(np.uint64(seed_sites)), seeded_state(np.uint64(seed_variates))])
 
-    Step j takes one uniform u of the stream ``st`` (advanced in place) for the site
-    ``sched_start[p] + int(u * sched_size[p])``, p the schedule position (moving on by one per
-    step, cyclically), then one variate of :func:`~engine.kernels.rng.exponential_bits`.
-    Returns the schedule position after the m steps.
+
+@njit(cache=True)
+def _fill_sites(st, site, m, p, sched_start, sched_size):
+    """``site[:m]``, the spins proposed by the next m steps; returns the schedule position after them.
+
+    Step j takes one draw b (53 bits) of the site stream ``st`` (advanced in place) and proposes
+    spin ``sched_start[p] + ((b >> 21) * sched_size[p] >> 32)`` (the 32 high bits scaled to the
+    block by a multiply and a shift), p the schedule position, moving on by one per step,
+    cyclically. Any choice of site that does not depend on the state keeps the walk's target
+    invariant (the flip back is proposed with the same probability); this one is uniform in the
+    block to within size / 2^32.
     """
     n = uint64(sched_start.size)
     p = uint64(p)
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     for j in range(m):
         b, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
-        site[j] = sched_start[p] + int(np.int64(b) * TO_UNIT * sched_size[p])
+        site[j] = sched_start[p] + np.int64(((b >> uint64(21)) * uint64(sched_size[p])) >> uint64(32))
         p += uint64(1)
         if p == n:
             p = uint64(0)
-        xs[j], s0, s1, s2, s3 = exponential_bits(s0, s1, s2, s3)
     st[0], st[1], st[2], st[3] = s0, s1, s2, s3
     return np.int64(p)
+
+
+@njit(cache=True)
+def _fill_exponentials(st, xs, m):
+    """``xs[:m]``, the next m Exp(1) variates of the stream ``st`` (advanced in place)."""
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    for j in range(m):
+        xs[j], s0, s1, s2, s3 = exponential_bits(s0, s1, s2, s3)
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
 
 
 @njit(cache=True)
@@ -163,18 +182,21 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     """Up to ``n_steps`` proposals of one walker in the window [lo, hi) of bins; returns a status.
 
     s (N,) int8 spins; h (N,) cached local fields; lg, hist (int64), vis (bool) (B,) over the
-    whole grid; scal (4,), cnt (9,) the walker's scalars and counters; st (4,) uint64 its stream;
+    whole grid; scal (4,), cnt (9,) the walker's scalars and counters; st (2, 4) uint64 its
+    streams (sites, Exp(1) variates: :func:`walker_streams`);
     the neighbour segments and ``data`` of J; the site schedule (module docstring); ``origin``
     the lower edge of bin 0 and ``inv_width`` = 1 / bin width. Returns RAN, or BELOW / ABOVE
     when a proposal leaves the grid.
 
-    Speed: the draws of :data:`BUFFER` steps are made ahead (:func:`_fill`), so the dependent
-    chain of a step is only field -> energy -> bin -> ln g(b') -> the test ``ln g(b') <= ln g(b) + X``
-    (ln g(b) is kept in a register), with no ``exp`` and no branch on whether a uniform is
-    needed. The steps between two refills or flatness checks run in an inner loop
+    Speed: sites and variates are drawn :data:`BUFFER` at a time (:func:`_fill_sites`,
+    :func:`_fill_exponentials`), so the dependent chain of a step is only field -> position ->
+    bin -> ln g(b') -> the test ``ln g(b') <= ln g(b) + X`` (ln g(b) kept in a register), with no
+    ``exp`` and no branch on whether a variate is needed (the comparison moves the variate index
+    on). The steps between two refills or flatness checks run in an inner loop
     free of that bookkeeping, written out here (a call, even inlined, would pass its arrays with
     reference counting: atomic operations every run). The stream and the schedule position are
-    left exactly after the draws of the steps taken. Indices are unsigned (no wrap-around tests).
+    left exactly after the draws of the steps taken (the streams are rebuilt from their state
+    before the buffers). Indices are unsigned (no wrap-around tests).
     """
     if cnt[PHASE] == DONE:
         return RAN
@@ -190,11 +212,14 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     n_appr = cnt[N_APPROACH]
     site = np.empty(BUFFER, dtype=np.int64)
     xs = np.empty(BUFFER)
-    base = st.copy()  # the stream before the buffer's first draw
+    base = st.copy()  # both streams before their buffer's first draw
     p_base = cnt[SCHEDULE]
-    p_next = _fill(st, site, xs, BUFFER, p_base, sched_start, sched_size)
-    k = 0  # the next unused entry
-    bc = int(math.floor((e - origin) * inv_width))
+    p_next = _fill_sites(st[0], site, BUFFER, p_base, sched_start, sched_size)
+    _fill_exponentials(st[1], xs, BUFFER)
+    k = 0  # the next unused site
+    kx = 0  # the next unused variate
+    xc = (e - origin) * inv_width  # the position on the grid, in bins (tracked, like E)
+    bc = int(math.floor(xc))
     inside = lo <= bc < hi
     if inside and not vis[bc]:
         _open_bin(bc, lg, hist, vis, lo, hi, cnt)
@@ -204,22 +229,25 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     left = n_steps
     while left > 0:
         if k == BUFFER:
-            base[:] = st
+            base[0] = st[0]
             p_base = p_next
-            p_next = _fill(st, site, xs, BUFFER, p_base, sched_start, sched_size)
+            p_next = _fill_sites(st[0], site, BUFFER, p_base, sched_start, sched_size)
             k = 0
+        if kx == BUFFER:
+            base[1] = st[1]
+            _fill_exponentials(st[1], xs, BUFFER)
+            kx = 0
         if inside:
-            m = min(BUFFER - k, left, max(1, check_every - since))
+            m = min(BUFFER - k, BUFFER - kx, left, max(1, check_every - since))  # a step uses <= 1 variate
             # ---- the inner loop: m steps from entry k
             bn = 0
             j = 0
             while j < m:
-                i = uint64(site[k + j])
-                xk = xs[k + j]
+                i = uint64(site[uint64(k + j)])
                 j += 1
                 si = s[i]
-                e_new = e + flip_cost(si, h[i])
-                x = (e_new - origin) * inv_width
+                de = flip_cost(si, h[i])
+                x = xc + de * inv_width
                 if x < 0.0:
                     status = BELOW
                     break
@@ -235,11 +263,14 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                         j -= 1
                         break
                     lgn = lg[uint64(bn)]
-                    accept = lgn <= lgc + xk  # probability min(1, g(b) / g(b'))
+                    # probability min(1, g(b) / g(b')); a variate is used only when ln g(b') > ln g(b)
+                    accept = lgn <= lgc + xs[uint64(kx)]
+                    kx += lgn > lgc
                 if accept:
                     s[i] = -si
                     flip_update(i, -2.0 * si, h, seg_ptr, seg_target, seg_start, seg_len, data)
-                    e = e_new
+                    e += de
+                    xc = x
                     bc = bn
                     lgc = lgn
                     n_acc += 1
@@ -268,12 +299,11 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
             continue
         # approaching the window, one step at a time
         i = uint64(site[k])
-        xk = xs[k]
         k += 1
         left -= 1
         si = s[i]
-        e_new = e + flip_cost(si, h[i])
-        x = (e_new - origin) * inv_width
+        de = flip_cost(si, h[i])
+        x = xc + de * inv_width
         if x < 0.0:
             status = BELOW
             break
@@ -284,10 +314,15 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
         d_old = _distance(bc, lo, hi)
         d_new = _distance(bn, lo, hi)
         n_appr += 1
-        if d_new - d_old <= xk:  # probability min(1, exp(d_old - d_new))
+        ok = d_new <= d_old
+        if not ok:  # probability exp(d_old - d_new)
+            ok = d_new - d_old <= xs[kx]
+            kx += 1
+        if ok:
             s[i] = -si
             flip_update(i, -2.0 * si, h, seg_ptr, seg_target, seg_start, seg_len, data)
-            e = e_new
+            e += de
+            xc = x
             bc = bn
             e_low = min(e_low, e)
             e_high = max(e_high, e)
@@ -296,7 +331,8 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                 if not vis[bc]:
                     _open_bin(bc, lg, hist, vis, lo, hi, cnt)
                 lgc = lg[uint64(bc)]
-    cnt[SCHEDULE] = _fill(base, site, xs, k, p_base, sched_start, sched_size)  # redo the k draws used
+    cnt[SCHEDULE] = _fill_sites(base[0], site, k, p_base, sched_start, sched_size)  # redo the draws used
+    _fill_exponentials(base[1], xs, kx)
     st[:] = base
     scal[ENERGY] = e
     scal[LOG_F] = lnf
@@ -315,8 +351,8 @@ def walk_windows(n_steps, spins, h, lg, hist, vis, scal, cnt, windows, rng, seg_
                  check_every, status):
     """:func:`walk` for W walkers at once, one per window, in parallel (``prange``).
 
-    spins (W, N) int8, h (W, N), lg / hist / vis (W, B), scal (W, 4), cnt (W, 8), windows (W, 2)
-    int64 ``[lo, hi)``, rng (W, 4) uint64, status (W,) int64 receives each walker's status.
+    spins (W, N) int8, h (W, N), lg / hist / vis (W, B), scal (W, 4), cnt (W, 9), windows (W, 2)
+    int64 ``[lo, hi)``, rng (W, 2, 4) uint64, status (W,) int64 receives each walker's status.
     Every walker owns its stream, so the result does not depend on the number of threads.
     """
     for w in prange(spins.shape[0]):
@@ -350,9 +386,10 @@ def greedy_descent(s, h, sign, seg_ptr, seg_target, seg_start, seg_len, data, ma
 
 # ------------------------------------------------------------------------------ NumPy reference
 
-def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr, indices, data, sched_start,
+def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seeds, indptr, indices, data, sched_start,
                    sched_size, origin, width, flatness, log_f_final, one_over_t, check_every):
-    """Slow, obviously correct :func:`walk` on copies, for a walker whose stream is ``seeded_state(seed)``.
+    """Slow, obviously correct :func:`walk` on copies, for a walker whose streams are
+    ``walker_streams(*seeds)``.
 
     Neighbours come straight from the CSR ``(indptr, indices, data)``; the draws from the
     pure-Python :class:`~engine.kernels.rng.ReferenceStream`. Returns
@@ -360,15 +397,15 @@ def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr
     """
     s, h, lg, hist, vis = (np.array(a) for a in (s, h, lg, hist, vis))
     scal, cnt = np.array(scal, dtype=np.float64), np.array(cnt, dtype=np.int64)
-    stream = ReferenceStream(int(seed))
+    sites, variates = ReferenceStream(int(seeds[0])), ReferenceStream(int(seeds[1]))
     n_bins = lg.size
     inv_width = 1.0 / width  # the kernel's arithmetic, so that bin edges agree to the last bit
 
-    def draw():
+    def draw_site():
         p = cnt[SCHEDULE]
         cnt[SCHEDULE] = (p + 1) % len(sched_start)
-        i = int(sched_start[p] + int(stream.uniform() * sched_size[p]))
-        return i, stream.exponential()
+        b = int(sites.uniform() * 2.0 ** 53)  # the draw's 53 bits
+        return int(sched_start[p]) + (((b >> 21) * int(sched_size[p])) >> 32)
 
     def dist(b):
         return lo - b if b < lo else (b - hi + 1 if b >= hi else 0)
@@ -388,24 +425,25 @@ def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr
     if cnt[PHASE] == DONE:
         return RAN, s, h, lg, hist, vis, scal, cnt
     e, lnf = scal[ENERGY], scal[LOG_F]
-    bc = int(math.floor((e - origin) * inv_width))
+    xc = (e - origin) * inv_width
+    bc = int(math.floor(xc))
     inside = lo <= bc < hi
     if inside and not vis[bc]:
         open_bin(bc)
     status = RAN
     for _ in range(n_steps):
-        i, x_exp = draw()
-        e_new = e + 2.0 * s[i] * h[i]
-        x = (e_new - origin) * inv_width
+        i = draw_site()
+        de = 2.0 * s[i] * h[i]
+        x = xc + de * inv_width
         if x < 0 or x >= n_bins:
             status = BELOW if x < 0 else ABOVE
             break
         bn = int(x)
         if not inside:
             cnt[N_APPROACH] += 1
-            if dist(bn) - dist(bc) <= x_exp:
+            if dist(bn) <= dist(bc) or dist(bn) - dist(bc) <= variates.exponential():
                 flip(i)
-                e, bc = e_new, bn
+                e, xc, bc = e + de, x, bn
                 scal[E_LOW], scal[E_HIGH] = min(scal[E_LOW], e), max(scal[E_HIGH], e)
                 if dist(bc) == 0:
                     inside = True
@@ -416,10 +454,10 @@ def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seed, indptr
         if lo <= bn < hi:
             if not vis[bn]:
                 open_bin(bn)
-            accept = lg[bn] <= lg[bc] + x_exp
+            accept = lg[bn] <= lg[bc] or lg[bn] <= lg[bc] + variates.exponential()
         if accept:
             flip(i)
-            e, bc = e_new, bn
+            e, xc, bc = e + de, x, bn
             cnt[N_ACCEPTED] += 1
             scal[E_LOW], scal[E_HIGH] = min(scal[E_LOW], e), max(scal[E_HIGH], e)
         lg[bc] += lnf
