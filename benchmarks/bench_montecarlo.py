@@ -46,8 +46,13 @@ from engine.kernels import spin_flip as sf  # noqa: E402
 from engine.network import Network  # noqa: E402
 
 
-def model_of(widths, seed=0) -> IsingModel:
-    return IsingModel.from_network(Network.random(widths, seed=seed))
+def model_of(widths, seed=0, float32=True) -> IsingModel:
+    """A random net; ``float32``: weights rounded to float32, as every trained network's (the zoo's), so that
+    the kernels read them as float32 (:attr:`IsingModel.kernel_data`; the same numbers)."""
+    net = Network.random(widths, seed=seed)
+    if float32:
+        net.weights = [w.astype(np.float32).astype(np.float64) for w in net.weights]
+    return IsingModel.from_network(net)
 
 
 def timed(fn, repeats):

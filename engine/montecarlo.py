@@ -326,8 +326,8 @@ class _Chains:
             self.h = np.ascontiguousarray(h.reshape(C, P, N))
             # E = -½ Σ s_i (h_i - b_i) - Σ b_i s_i from the fields just computed
             self.e = (-0.5 * np.einsum("ri,ri->r", flat, h + model.fields)).reshape(C, P)
-            if kind == "layered":
-                self.w, self.wt, self.w_off, self.offsets = _sf.pack_layers(model)
+            if kind == "layered":  # float32 when that is exact (IsingModel.kernel_data): the same numbers
+                self.w, self.wt, self.w_off, self.offsets = _sf.pack_layers(model, model.kernel_data.dtype)
         self.n_threads = thread_count(C, n_threads)
 
     def run(self, n_sweeps: int, *, do_swap=False, scale=None, trace=None, sample_at=None, samples=None):
@@ -349,7 +349,7 @@ class _Chains:
             kernel = _sf.layered_chains
         else:
             args = (self.spins, self.h, self.e, self.betas, self.rng, self.flips, self.model.indptr,
-                    self.model.indices, self.model.data, self.rule, scale) + tail + (self.n_done,)
+                    self.model.indices, self.model.kernel_data, self.rule, scale) + tail + (self.n_done,)
             kernel = _sf.csr_chains
         if self.n_threads == 1 or n_sweeps * C * P * N < MIN_UPDATES_FOR_THREADS:
             kernel(0, C, *args)
@@ -778,12 +778,14 @@ def anneal(model, *, t_start=None, t_end=None, n_sweeps=1000, n_replicas=8, seed
 def _warm() -> None:
     """Compile or load every kernel on a tiny model (called by :mod:`engine.warm`)."""
     rng = np.random.default_rng(0)
-    layered = IsingModel.from_layers([rng.normal(size=(2, 3)), rng.normal(size=(2, 2))])
-    graph = IsingModel.from_couplings(layered.dense_couplings())
-    for m in (layered, graph):
-        metropolis(m, 1.0, 2, seed=0)
-        quench(m)
-    parallel_tempering(layered, [1.0, 2.0], 4, seed=0, n_threads=1)
+    weights = [rng.normal(size=(2, 3)), rng.normal(size=(2, 2))]
+    for ws in (weights, [w.astype(np.float32).astype(np.float64) for w in weights]):  # float64, float32 kernel_data
+        layered = IsingModel.from_layers(ws)
+        graph = IsingModel.from_couplings(layered.dense_couplings())
+        for m in (layered, graph):
+            metropolis(m, 1.0, 2, seed=0)
+            quench(m)
+        parallel_tempering(layered, [1.0, 2.0], 4, seed=0, n_threads=1)
 
 
 __all__ = ["SamplingResult", "TemperingResult", "QuenchResult", "AnnealResult", "ThermalAverages", "metropolis",

@@ -11,7 +11,7 @@ the app read-only) the cache goes to a temporary folder instead, set here before
 kernel is compiled (numba itself would otherwise try the user-wide cache folder).
 
 When you edit a kernel that others inline (``rng.draw_uniforms``, ``gray.axpy``,
-``spin_flip.exp_bounds`` ...), clear ``engine/kernels/__pycache__``: numba's cache checks the
+``rng.exponential_bits`` ...), clear ``engine/kernels/__pycache__``: numba's cache checks the
 modification time of the file that defines a kernel, not of the files it inlines from.
 """
 from __future__ import annotations

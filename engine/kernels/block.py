@@ -187,8 +187,8 @@ def block_chains_reference(weights, bias, spins, betas, seeds, scale, *, swap_se
     betas = np.array(betas, dtype=np.float64)
     C, P, N = s.shape
     T = len(scale)
-    streams = [[ReferenceStream(seeds[c][p], N * T + 8) for p in range(P)] for c in range(C)]
-    swaps = [ReferenceStream(swap_seeds[c], P * T + 8) for c in range(C)] if swap_seeds is not None else None
+    streams = [[ReferenceStream(seeds[c][p]) for p in range(P)] for c in range(C)]
+    swaps = [ReferenceStream(swap_seeds[c]) for c in range(C)] if swap_seeds is not None else None
     pos = np.tile(np.arange(P), (C, 1))
     trace = np.full((T, C, P), np.nan)
     acc = np.zeros((C, max(P - 1, 0)), dtype=np.int64)

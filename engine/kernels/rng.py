@@ -167,14 +167,28 @@ def exponential_bits(s0, s1, s2, s3):
     return z, s0, s1, s2, s3
 
 
+@njit(cache=True, inline="always")
+def draw_exponentials(st, out, n):
+    """out[:n] = the next n Exp(1) variates of the stream ``st`` (advanced in place), as
+    :func:`draw_uniforms` draws uniforms."""
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    for j in range(n):
+        out[j], s0, s1, s2, s3 = exponential_bits(s0, s1, s2, s3)
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+
+
+@njit(cache=True, inline="always")
+def next_exponential(st):
+    """One Exp(1) variate from the stream ``st`` (advanced in place)."""
+    x, st[0], st[1], st[2], st[3] = exponential_bits(st[0], st[1], st[2], st[3])
+    return x
+
+
 @njit(cache=True)
 def exponentials(seed, n):
     """``n`` Exp(1) variates from a fresh stream (tests hold them to :class:`ReferenceStream`)."""
-    st = seeded_state(seed)
-    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     out = np.empty(n)
-    for j in range(n):
-        out[j], s0, s1, s2, s3 = exponential_bits(s0, s1, s2, s3)
+    draw_exponentials(seeded_state(seed), out, n)
     return out
 
 

@@ -16,7 +16,10 @@ Update rules (``rule``), each applied to spins i = 0, 1, ..., N-1 in order (a *s
 sweep: cheaper than random site choice and, like it, leaves the Boltzmann distribution
 invariant; the composition of the single-site steps satisfies global, not detailed, balance):
 
-* ``METROPOLIS``: flip if ΔE <= 0, else if u < exp(-β ΔE); a uniform u is drawn only when ΔE > 0.
+* ``METROPOLIS``: flip if ΔE <= 0, else if β ΔE <= X with X ~ Exp(1) (probability exp(-β ΔE));
+  a variate X (:func:`~engine.kernels.rng.exponential_bits`) is drawn only when ΔE > 0. No ``exp``,
+  no bounds on it: one comparison (~1.5x fewer ns per attempt at T = 0.5 than u < exp(-β ΔE)
+  settled by bounds, which this replaced).
 * ``HEAT_BATH``: always draw u and flip if u (1 + exp(β ΔE)) < 1, i.e. with probability
   1/(1 + e^{β ΔE}); the new spin is then +1 with probability P(s_i=+1) = 1/(1 + e^{-2β h_i}).
   (The kernels settle most draws by cheap bounds on exp, with the same decisions.)
@@ -50,7 +53,8 @@ import numpy as np
 from numba import njit, uint64
 
 from .gray import axpy
-from .rng import draw_uniforms, next_uniform, reference_uniforms
+from . import rng as _rng
+from .rng import draw_exponentials, draw_uniforms, next_exponential, next_uniform
 
 METROPOLIS, HEAT_BATH, GREEDY = 0, 1, 2
 RULES = {"metropolis": METROPOLIS, "heat_bath": HEAT_BATH, "greedy": GREEDY}
@@ -97,33 +101,6 @@ def below_logistic(u, x):
 
 
 @njit(cache=True, inline="always")
-def exp_bounds(u, x):
-    """``(u >= e^{-x} for sure, u < e^{-x} for sure)`` from bounds on e^{-x}, x > 0, without ``exp``.
-
-    ``1 - x + x²/2 - x³/6 <= e^{-x} <= 1/(1 + x + x²/2 + x³/6)`` (Taylor, remainders of one
-    sign); relative to e^{-x} both margins are at least ~x⁴/24 > 4e-14 (~200 ulp) for
-    x > _BOUND_MIN, far above rounding, so a decision they settle is the plain formula's
-    (``exp`` itself is correctly rounded to within 1 ulp). ``(False, False)`` when
-    x <= _BOUND_MIN or u falls between the bounds (then compute exp: ~2% of the uphill
-    attempts at T = 0.5 on [128]*8, 9% at T = 2). Written without branches: the caller
-    branches once on the result.
-    """
-    big = x > _BOUND_MIN
-    no = big & (u * (1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0)))) >= 1.0)
-    yes = big & (u < 1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0))))
-    return no, yes
-
-
-@njit(cache=True, inline="always")
-def below_exp_neg(u, x):
-    """``u < e^{-x}`` for x > 0, settled by :func:`exp_bounds` except in a thin band of u."""
-    no, yes = exp_bounds(u, x)
-    if no | yes:
-        return yes
-    return u < math.exp(-x)
-
-
-@njit(cache=True, inline="always")
 def flip_cost(s_i, h_i):
     """``ΔE = 2 s_i h_i`` as ``±(h_i + h_i)``: the same bits, without converting the int8 spin."""
     hh = h_i + h_i
@@ -134,9 +111,8 @@ def flip_cost(s_i, h_i):
 def _accept(rule, de, beta, st):
     """Whether to flip a spin whose flip costs ``de`` at inverse temperature ``beta``.
 
-    Metropolis: u < e^{-x}; heat-bath: u (1 + e^x) < 1; x = β ΔE. Most decisions are settled
-    without ``exp`` by bounds on it (:func:`exp_bounds`, :func:`below_logistic`): the same
-    decisions as the plain formulas of the references, cheaper per attempt.
+    Metropolis: x <= X, X ~ Exp(1); heat-bath: u (1 + e^x) < 1, most draws settled without
+    ``exp`` by bounds on it (:func:`below_logistic`); x = β ΔE.
     """
     if rule == GREEDY:
         return de < 0.0
@@ -144,7 +120,7 @@ def _accept(rule, de, beta, st):
     if rule == METROPOLIS:
         if x <= 0.0:
             return True
-        return below_exp_neg(next_uniform(st), x)
+        return x <= next_exponential(st)
     return below_logistic(next_uniform(st), x)
 
 
@@ -189,22 +165,18 @@ def _sample(samples, slot, c, spins, pos_of_temp):
 
 @njit(cache=True, inline="always")
 def _decide(rule, de, beta, u, j):
-    """The decision of :func:`_accept` with the uniforms drawn ahead: u[j] is the next unused one.
+    """The decision of :func:`_accept` with the draws made ahead: u[j] is the next unused one
+    (Exp(1) variates for Metropolis, uniforms for heat-bath).
 
     Returns (flip, next j). Metropolis uses u[j] only when x = β ΔE > 0 (u[j] may be any value
-    otherwise). Short-circuit tests: at low T they predict well (the branch-free form of
-    :func:`~engine.kernels.wang_landau.walk` was ~8% slower here at T = 0.5).
+    otherwise).
     """
     if rule == GREEDY:
         return de < 0.0, j
     x = beta * de
     if rule == METROPOLIS:
         up = x > 0.0
-        uj = u[j]
-        no, yes = exp_bounds(uj, x)
-        if up and not (no or yes):
-            return uj < math.exp(-x), j + 1
-        return (not up) or yes, j + 1 if up else j
+        return (not up) or x <= u[j], j + 1 if up else j
     return below_logistic(u[j], x), j + 1
 
 
@@ -242,7 +214,9 @@ def _sweep_layered(s, h, w, wt, w_off, offsets, beta, rule, st, cost, u):
                 n_draw += beta * de > 0.0  # the uphill spins
         if rule == HEAT_BATH:
             n_draw = int(m)
-        draw_uniforms(st, u, n_draw)
+            draw_uniforms(st, u, n_draw)
+        else:
+            draw_exponentials(st, u, n_draw)
         j = 0
         for a in range(m):
             de = cost[a]
@@ -351,16 +325,12 @@ def csr_chains(c_start, c_stop, spins, h, e, betas, rng, flips, indptr, indices,
 
 # ------------------------------------------------------------------------------ NumPy references
 
-class ReferenceStream:
-    """The uniforms of one kernel stream, in order, from the pure-Python xoshiro256+."""
-
-    def __init__(self, seed: int, n: int):
-        self.u = reference_uniforms(int(seed), n)
-        self.pos = 0
+class ReferenceStream(_rng.ReferenceStream):
+    """One kernel stream from the pure-Python xoshiro256+: calling it gives the next uniform;
+    ``exponential()`` the next Exp(1) variate."""
 
     def __call__(self) -> float:
-        self.pos += 1
-        return float(self.u[self.pos - 1])
+        return self.uniform()
 
 
 def reference_swap(e, betas, pos_of_temp, t, scale, stream, acc, att):
@@ -389,8 +359,8 @@ def chains_reference(J, b, spins, betas, seeds, rule, scale, *, swap_seeds=None,
     betas = np.array(betas, dtype=np.float64)
     C, P, N = s.shape
     T = len(scale)
-    streams = [[ReferenceStream(seeds[c][p], 2 * N * T + 8) for p in range(P)] for c in range(C)]
-    swaps = [ReferenceStream(swap_seeds[c], P * T + 8) for c in range(C)] if swap_seeds is not None else None
+    streams = [[ReferenceStream(seeds[c][p]) for p in range(P)] for c in range(C)]
+    swaps = [ReferenceStream(swap_seeds[c]) for c in range(C)] if swap_seeds is not None else None
     pos = np.tile(np.arange(P), (C, 1))
     trace = np.full((T, C, P), np.nan)
     flips = np.zeros((C, P), dtype=np.int64)
@@ -405,7 +375,7 @@ def chains_reference(J, b, spins, betas, seeds, rule, scale, *, swap_seeds=None,
                 for i in range(N):
                     de = 2.0 * s[c, p, i] * (J[i] @ s[c, p] + b[i])
                     if rule == METROPOLIS:
-                        flip = de <= 0.0 or streams[c][p]() < math.exp(-beta * de)
+                        flip = de <= 0.0 or beta * de <= streams[c][p].exponential()
                     elif rule == HEAT_BATH:
                         flip = streams[c][p]() * (1.0 + math.exp(beta * de)) < 1.0
                     else:

@@ -56,7 +56,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from .gray import flip_update
-from .rng import ReferenceStream, exponential_bits, seeded_state, step_bits
+from .rng import ReferenceStream, draw_exponentials, seeded_state, step_bits
 from .spin_flip import flip_cost
 
 # cnt[] slots
@@ -168,15 +168,6 @@ def _fill_sites(st, site, m, p, sched_start, sched_size):
 
 
 @njit(cache=True)
-def _fill_exponentials(st, xs, m):
-    """``xs[:m]``, the next m Exp(1) variates of the stream ``st`` (advanced in place)."""
-    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
-    for j in range(m):
-        xs[j], s0, s1, s2, s3 = exponential_bits(s0, s1, s2, s3)
-    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
-
-
-@njit(cache=True)
 def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_target, seg_start, seg_len,
          data, sched_start, sched_size, origin, inv_width, flatness, log_f_final, one_over_t, check_every):
     """Up to ``n_steps`` proposals of one walker in the window [lo, hi) of bins; returns a status.
@@ -189,14 +180,14 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     when a proposal leaves the grid.
 
     Speed: sites and variates are drawn :data:`BUFFER` at a time (:func:`_fill_sites`,
-    :func:`_fill_exponentials`), so the dependent chain of a step is only field -> position ->
-    bin -> ln g(b') -> the test ``ln g(b') <= ln g(b) + X`` (ln g(b) kept in a register), with no
-    ``exp`` and no branch on whether a variate is needed (the comparison moves the variate index
-    on). The steps between two refills or flatness checks run in an inner loop
-    free of that bookkeeping, written out here (a call, even inlined, would pass its arrays with
-    reference counting: atomic operations every run). The stream and the schedule position are
-    left exactly after the draws of the steps taken (the streams are rebuilt from their state
-    before the buffers). Indices are unsigned (no wrap-around tests).
+    :func:`~engine.kernels.rng.draw_exponentials`), so the dependent chain of a step is only
+    field -> position -> bin -> ln g(b') -> the test ``ln g(b') <= ln g(b) + X`` (ln g(b) kept
+    in a register), with no ``exp`` and no branch on whether a variate is needed (the
+    comparison moves the variate index on). The steps between two refills or flatness checks
+    run in an inner loop free of that bookkeeping, written out here (a call, even inlined,
+    would pass its arrays with reference counting: atomic operations every run). The streams
+    and the schedule position are left exactly after the draws of the steps taken (rebuilt
+    from the streams' state before the buffers). Indices are unsigned (no wrap-around tests).
     """
     if cnt[PHASE] == DONE:
         return RAN
@@ -215,7 +206,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     base = st.copy()  # both streams before their buffer's first draw
     p_base = cnt[SCHEDULE]
     p_next = _fill_sites(st[0], site, BUFFER, p_base, sched_start, sched_size)
-    _fill_exponentials(st[1], xs, BUFFER)
+    draw_exponentials(st[1], xs, BUFFER)
     k = 0  # the next unused site
     kx = 0  # the next unused variate
     xc = (e - origin) * inv_width  # the position on the grid, in bins (tracked, like E)
@@ -235,7 +226,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
             k = 0
         if kx == BUFFER:
             base[1] = st[1]
-            _fill_exponentials(st[1], xs, BUFFER)
+            draw_exponentials(st[1], xs, BUFFER)
             kx = 0
         if inside:
             m = min(BUFFER - k, BUFFER - kx, left, max(1, check_every - since))  # a step uses <= 1 variate
@@ -332,7 +323,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                     _open_bin(bc, lg, hist, vis, lo, hi, cnt)
                 lgc = lg[uint64(bc)]
     cnt[SCHEDULE] = _fill_sites(base[0], site, k, p_base, sched_start, sched_size)  # redo the draws used
-    _fill_exponentials(base[1], xs, kx)
+    draw_exponentials(base[1], xs, kx)
     st[:] = base
     scal[ENERGY] = e
     scal[LOG_F] = lnf
