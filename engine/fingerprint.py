@@ -57,8 +57,9 @@ walk's wall-time cap, 1800 s for the zoo, is only a safety net so that the numbe
 depend on the machine's load); parallel tempering 2 chains × 32 temperatures × 8000 measured
 sweeps (+2000 burn-in); annealing 16 replicas × 4000 sweeps; T_c errors from 400 resamples.
 Measured for the shipped table (one thread, shared 2-core machine): a 106-spin fingerprint takes
-4-8 s of CPU, a 330-spin one 30-45 s; the whole zoo (102 fingerprints + 162 sub-network ground
-states) 11 minutes of CPU, 35 minutes of wall time under load.
+3-6 s of CPU, a 330-spin one 18-57 s; the whole zoo (102 fingerprints + 162 sub-network ground
+states) 10 minutes of CPU and of wall time (fingerprint-1, before the faster kernels: 11 minutes
+of CPU, 35 of wall time under load).
 """
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ zoo = table = None
 with engine_errors("Reading the precomputed zoo table"):
     zoo, table = zoo_data(str(ZOO_CSV), ZOO_CSV.stat().st_mtime if ZOO_CSV.exists() else 0.0)
 if table is None:
-    st.info("Compute it with `python -m engine analyze --zoo` (about 11 minutes of CPU on one core).")
+    st.info("Compute it with `python -m engine analyze --zoo` (about 10 minutes of CPU on one core).")
     st.stop()
 
 ALL, DIGITS, TRAINED = "all models", "digits only", "fully trained only"
