@@ -46,11 +46,16 @@ from engine.kernels import spin_flip as sf  # noqa: E402
 from engine.network import Network  # noqa: E402
 
 
-def model_of(widths, seed=0, float32=True) -> IsingModel:
-    """A random net; ``float32``: weights rounded to float32, as every trained network's (the zoo's), so that
-    the kernels read them as float32 (:attr:`IsingModel.kernel_data`; the same numbers)."""
+#: Weights rounded to float32 (``--float32``), as PyTorch's default training leaves them, so that the
+#: kernels read them as float32 (:attr:`IsingModel.kernel_data`: the same numbers, half the memory traffic).
+#: Default: float64 weights (so are the zoo's).
+FLOAT32 = False
+
+
+def model_of(widths, seed=0, float32=None) -> IsingModel:
+    """A random N(0, 1/fan_in) net, its weights rounded to float32 when ``float32`` (None: :data:`FLOAT32`)."""
     net = Network.random(widths, seed=seed)
-    if float32:
+    if FLOAT32 if float32 is None else float32:
         net.weights = [w.astype(np.float32).astype(np.float64) for w in net.weights]
     return IsingModel.from_network(net)
 
@@ -244,10 +249,14 @@ def main(argv=None):
     p.add_argument("--pt-sweeps", type=int, default=20000, help="measured sweeps of the interactive PT run")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--only", choices=["single", "block", "dwave", "budget"], default=None)
+    p.add_argument("--float32", action="store_true",
+                   help="weights rounded to float32, as PyTorch trains them (default: float64, as the zoo's)")
     args = p.parse_args(argv)
+    global FLOAT32
+    FLOAT32 = args.float32
     load = os.getloadavg()
     print(f"Monte Carlo benchmarks; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores "
-          "(numbers fall with load)")
+          f"(numbers fall with load); weights {'rounded to float32' if FLOAT32 else 'float64'}")
     mc._warm()
     for name, fn in (("single", single_spin), ("block", block), ("dwave", dwave), ("budget", budget)):
         if args.only in (None, name):

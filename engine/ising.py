@@ -139,11 +139,12 @@ class IsingModel:
     @property
     def kernel_data(self) -> np.ndarray:
         """The CSR values as the single-spin kernels read them: float32 when that holds every
-        coupling exactly (weights of networks trained in float32, as in the zoo), else ``data``.
+        coupling exactly (a network trained in float32, PyTorch's default; the zoo's networks are
+        trained in float64 and keep float64), else ``data``.
 
         The same numbers (float32 -> float64 is exact, so every product and sum is unchanged) at
-        half the memory traffic of a field update (Wang-Landau on 784-128-64-10: ~35 instead of
-        ~55 ns per flip).
+        half the memory traffic of a field update (on 784-128-64-10, ~35 instead of ~55 ns per
+        field update of a flip).
         """
         if self._kernel_data is None:
             d32 = self.data.astype(np.float32)
