@@ -129,6 +129,11 @@ def _exponential_tables(n_layers: int = 256, r: float = 7.69711747013104972):
 
 #: Ziggurat tables of Exp(1) (module constants: numba freezes them into the kernels).
 EXP_X, EXP_F = _exponential_tables()
+#: x_i / 2^45: the abscissa of a draw is its 45 low bits m times this (the same number as m 2^-45 x_i).
+EXP_XS = EXP_X * 2.0 ** -45
+#: The fast test in integers: m < EXP_K[i] implies m 2^-45 x_i < x_{i+1} (floor, less one for rounding),
+#: so it can be decided before the multiply; the few m between it and the exact edge go on to that test.
+EXP_K = np.concatenate([np.floor(2.0 ** 45 * EXP_X[1:] / EXP_X[:-1]) - 1.0, [0.0]]).astype(np.int64)
 
 
 @njit(cache=True)
@@ -137,6 +142,8 @@ def _exponential_rest(i, z, s0, s1, s2, s3):
     the fast test: the tail, the wedge test and restarts. Out of line, so that loops drawing
     many variates stay small (~15% faster there)."""
     while True:
+        if z < EXP_X[i + 1]:  # inside the curve after all (between the integer test and the edge)
+            return z, s0, s1, s2, s3
         bw, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
         if i == 0:
             return EXP_X[1] - math.log(1.0 - np.int64(bw) * TO_UNIT), s0, s1, s2, s3
@@ -144,9 +151,7 @@ def _exponential_rest(i, z, s0, s1, s2, s3):
             return z, s0, s1, s2, s3
         bits, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
         i = np.int64(bits >> uint64(45))
-        z = np.int64(bits & uint64(0x1FFFFFFFFFFF)) * (1.0 / 35184372088832.0) * EXP_X[i]
-        if z < EXP_X[i + 1]:
-            return z, s0, s1, s2, s3
+        z = np.int64(bits & uint64(0x1FFFFFFFFFFF)) * EXP_XS[i]
 
 
 @njit(cache=True, inline="always")
@@ -161,8 +166,9 @@ def exponential_bits(s0, s1, s2, s3):
     """
     bits, s0, s1, s2, s3 = step_bits(s0, s1, s2, s3)
     i = bits >> uint64(45)
-    z = np.int64(bits & uint64(0x1FFFFFFFFFFF)) * (1.0 / 35184372088832.0) * EXP_X[i]
-    if z >= EXP_X[i + uint64(1)]:
+    m = np.int64(bits & uint64(0x1FFFFFFFFFFF))
+    z = m * EXP_XS[i]
+    if m >= EXP_K[i]:  # decided in integers, beside the multiply; z < x_{i+1} exactly as before
         return _exponential_rest(np.int64(i), z, s0, s1, s2, s3)
     return z, s0, s1, s2, s3
 
