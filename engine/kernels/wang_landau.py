@@ -167,6 +167,21 @@ def _fill_sites(st, site, m, p, sched_start, sched_size):
     return np.int64(p)
 
 
+@njit(cache=True, inline="always")
+def _propose(si, hi, xc, inv_width, fbins):
+    """Flipping a spin s_i with field h_i from grid position xc: (ΔE, new position x in bins, status),
+    status BELOW / ABOVE when x leaves the grid [0, fbins), else RAN. Scalars only (no array
+    reference counting in the loops that call it)."""
+    de = flip_cost(si, hi)
+    x = xc + de * inv_width
+    status = RAN
+    if x < 0.0:
+        status = BELOW
+    elif x >= fbins:
+        status = ABOVE
+    return de, x, status
+
+
 @njit(cache=True)
 def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_target, seg_start, seg_len,
          data, sched_start, sched_size, origin, inv_width, flatness, log_f_final, one_over_t, check_every):
@@ -237,13 +252,8 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                 i = uint64(site[uint64(k + j)])
                 j += 1
                 si = s[i]
-                de = flip_cost(si, h[i])
-                x = xc + de * inv_width
-                if x < 0.0:
-                    status = BELOW
-                    break
-                if x >= fbins:
-                    status = ABOVE
+                de, x, status = _propose(si, h[i], xc, inv_width, fbins)
+                if status != RAN:
                     break
                 bn = int(x)
                 accept = False
@@ -293,13 +303,8 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
         k += 1
         left -= 1
         si = s[i]
-        de = flip_cost(si, h[i])
-        x = xc + de * inv_width
-        if x < 0.0:
-            status = BELOW
-            break
-        if x >= fbins:
-            status = ABOVE
+        de, x, status = _propose(si, h[i], xc, inv_width, fbins)
+        if status != RAN:
             break
         bn = int(x)
         d_old = _distance(bc, lo, hi)
