@@ -567,8 +567,8 @@ def _result(state, model, width, exact_levels, ext, t0, *, converged) -> Density
 def _warm():
     """Compile the kernels on a tiny model (``engine.warm``)."""
     rng = np.random.default_rng(0)
-    J = np.triu(rng.normal(size=(8, 8)), 1)
-    for J in (J, J.astype(np.float32).astype(np.float64)):  # float64 and float32 kernel_data
+    upper = np.triu(rng.normal(size=(8, 8)), 1)
+    for J in (upper, upper.astype(np.float32).astype(np.float64)):  # float64 and float32 kernel_data
         model = IsingModel.from_couplings(J + J.T)
         wang_landau(model, log_f_final=1e-2, seed=0, max_steps=200_000)
         wang_landau(model, log_f_final=1e-2, seed=0, max_steps=200_000, n_windows=2, overlap=0.5, bin_width=0.3)

@@ -40,7 +40,8 @@ import numpy as np
 from numba import njit
 
 from .rng import next_uniform
-from .spin_flip import ReferenceStream, _record, _swap_neighbours, reference_swap
+from .rng import ReferenceStream
+from .spin_flip import _record, _swap_neighbours, reference_swap
 from .mathfn import FASTMATH, fast_tanh
 
 DTYPE = np.float32
@@ -210,7 +211,7 @@ def block_chains_reference(weights, bias, spins, betas, seeds, scale, *, swap_se
                         for j in range(sizes[k]):
                             hc = float(A[p, j]) + float(B[p, j])
                             bj = bias[off[k] + j]
-                            up = 2.0 * streams[c][p]() - 1.0 < math.tanh(beta * (hc + bj))
+                            up = 2.0 * streams[c][p].uniform() - 1.0 < math.tanh(beta * (hc + bj))
                             new = 1.0 if up else -1.0
                             flips[c, p] += s[c, p, off[k] + j] != new
                             s[c, p, off[k] + j] = new

@@ -7,7 +7,8 @@ seed drawn by :func:`engine.random.kernel_seeds`. The same seed gives the same
 stream in the kernel and in its NumPy reference (:func:`reference_uniforms`).
 
 Exponential variates (:func:`exponential_bits`) come from the same stream by a 256-layer
-ziggurat; the Wang-Landau walk tests its acceptance as ``ΔlnG <= X`` with X ~ Exp(1).
+ziggurat; the Wang-Landau walk and Metropolis test acceptance with them (``Δ <= X``, X ~ Exp(1):
+probability e^{-Δ}, with no ``exp``).
 
 Reference: Blackman & Vigna, "Scrambled linear pseudorandom number generators",
 ACM TOMS 47 (2021); splitmix64 from Steele, Lea & Flood, OOPSLA 2014; the ziggurat from
