@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse.csgraph import breadth_first_order, connected_components
@@ -135,20 +136,37 @@ def _segments(model):
     return neighbour_segments(model.indptr, model.indices)
 
 
-def site_schedule(model) -> tuple[np.ndarray, np.ndarray]:
-    """The walk's cyclic site schedule (:mod:`engine.kernels.wang_landau`): ``(start, size)``, (N,) each.
+class SiteSchedule(NamedTuple):
+    """The walk's cyclic site schedule (:mod:`engine.kernels.wang_landau`), (P,) int64 arrays over
+    the schedule positions p: position p proposes a uniform spin of ``start[p] : start[p] + size[p]``;
+    ``left[p]`` counts the positions from p to the end of its run (consecutive positions of one
+    block); ``deferred``: the blocks are layers (no couplings inside), so a run applies to the
+    fields only its net change, at its end."""
+    start: np.ndarray
+    size: np.ndarray
+    left: np.ndarray
+    deferred: bool
 
-    Position p proposes a uniform spin of ``start[p] : start[p] + size[p]``: the layers in order,
-    n_l positions each, for a layered model; all N spins at every position otherwise.
-    """
+
+def site_schedule(model, run: float = 1.0) -> SiteSchedule:
+    """The site schedule of ``model``. Layered: runs through the layers in order, a run of layer l
+    ``run * n_l`` positions long (deferred field updates); for run < 1 the layers are passed
+    ``round(1 / run)`` times per cycle, n_l positions split as evenly as possible over the passes.
+    Otherwise one block of all N spins at every one of N positions (uniform choice), updates immediate."""
     if model.is_layered:
         sizes = np.diff(model.offsets)
-        start = np.repeat(model.offsets[:-1], sizes).astype(np.int64)
-        size = np.repeat(sizes, sizes).astype(np.int64)
-    else:
-        start = np.zeros(model.n_spins, dtype=np.int64)
-        size = np.full(model.n_spins, model.n_spins, dtype=np.int64)
-    return start, size
+        passes = max(1, round(1.0 / run)) if run < 1 else 1
+        start, size, left = [], [], []
+        for k in range(passes):
+            for first, n in zip(model.offsets[:-1], sizes):
+                steps = max(1, round(run * n)) if passes == 1 else (n // passes + (k < n % passes))
+                start += [first] * steps
+                size += [n] * steps
+                left += range(steps, 0, -1)
+        return SiteSchedule(*(np.array(x, dtype=np.int64) for x in (start, size, left)), True)
+    n = model.n_spins
+    return SiteSchedule(np.zeros(n, dtype=np.int64), np.full(n, n, dtype=np.int64),
+                        np.arange(n, 0, -1, dtype=np.int64), False)
 
 
 @dataclass
