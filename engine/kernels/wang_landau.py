@@ -252,6 +252,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     n_window = uint64(hi - lo)
     n_sched = sched_start.size
     dirty = np.zeros(s.size, dtype=np.bool_)  # deferred: flipped an odd number of times in this run
+    todo = np.empty(s.size, dtype=np.int64)
     run_left = sched_left[p_base]  # steps left in the current layer run, of spins blk0 + [0, blk_n)
     blk0 = sched_start[p_base]
     blk_n = sched_size[p_base]
@@ -261,10 +262,14 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     while True:
         if run_left == 0 or left <= 0 or stop:  # a layer run ends (or the call): its net field change
             if deferred:  # written out: a call passing arrays costs reference counting per run
-                for q in range(uint64(blk0), uint64(blk0 + blk_n)):
-                    if dirty[q]:
-                        dirty[q] = False
-                        flip_update(q, 2.0 * s[q], h, seg_ptr, seg_target, seg_start, seg_len, data)
+                n_todo = 0  # the flipped spins, listed without a branch (a test per spin mispredicts)
+                for q in range(blk0, blk0 + blk_n):
+                    todo[n_todo] = q
+                    n_todo += dirty[q]
+                    dirty[q] = False
+                for r in range(n_todo):
+                    q = todo[r]
+                    flip_update(q, 2.0 * s[q], h, seg_ptr, seg_target, seg_start, seg_len, data)
             if left <= 0 or stop:
                 break
             p = (p_base + k) % n_sched
