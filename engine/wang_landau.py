@@ -150,9 +150,15 @@ class SiteSchedule(NamedTuple):
 
 def site_schedule(model, run: float = 1.0) -> SiteSchedule:
     """The site schedule of ``model``. Layered: runs through the layers in order, a run of layer l
-    ``run * n_l`` positions long (deferred field updates); for run < 1 the layers are passed
+    ``round(run * n_l)`` positions long (deferred field updates); for run < 1 the layers are passed
     ``round(1 / run)`` times per cycle, n_l positions split as evenly as possible over the passes.
-    Otherwise one block of all N spins at every one of N positions (uniform choice), updates immediate."""
+    Otherwise one block of all N spins at every one of N positions (uniform choice), updates immediate.
+
+    The walk uses run = 1 (module docstring of :mod:`engine.kernels.wang_landau`: longer runs cost
+    accuracy per step). Every spin is proposed equally often for run = 1, a whole number or 1 / k;
+    other values round the runs, so the layers' spins are proposed at slightly different rates (each
+    step is still a Metropolis step of the walk's target, so the walk stays correct)."""
+    run = positive("run", run)
     if model.is_layered:
         sizes = np.diff(model.offsets)
         passes = max(1, round(1.0 / run)) if run < 1 else 1

@@ -99,7 +99,7 @@ def test_walk_kernel_equals_its_reference_for_the_same_stream(case):
     assert status == ref[0]
     for name, got, want in zip(["s", "h", "lg", "hist", "vis", "scal", "cnt"],
                                [w[k] for k in ("s", "h", "lg", "hist", "vis", "scal", "cnt")], ref[1:]):
-        assert np.allclose(got, want, rtol=1e-12, atol=1e-12), name
+        assert np.array_equal(got, want), name  # the same arithmetic in the same order: bit for bit
     # the case exercised what it is named after
     if case in ("whole grid", "dense couplings", "float32 couplings", "layer runs of 3 n_l steps"):
         assert w["cnt"][K.N_STAGES] > 0 and w["cnt"][K.PHASE] == K.ONE_OVER_T
@@ -113,6 +113,35 @@ def test_walk_kernel_equals_its_reference_for_the_same_stream(case):
     # the tracked energy and fields are the model's
     assert np.isclose(w["scal"][K.ENERGY], model.energy(w["s"]))
     assert np.allclose(w["h"], model.local_fields(w["s"]))
+
+
+def test_a_grid_exit_while_approaching_the_window_leaves_the_fields_current():
+    """The approach path's own grid exit, with deferred flips pending in the layer run it leaves:
+    kernel == reference bit for bit, and the fields are the model's (found missing in review)."""
+    keys = ("s", "h", "lg", "hist", "vis", "scal", "cnt")
+    exits_while_approaching = 0
+    for seed in range(12):
+        model = mlp((8, 8, 8), seed=seed)
+        grid = energy_grid(model, 0.3, -3.0, 3.0)
+        rng = np.random.default_rng(seed)
+        while True:  # start in the lower third of the grid; the window is the top two bins
+            s = model.random_spins(seed=int(rng.integers(1 << 30)))
+            if -3.0 < model.energy(s) < -1.0:
+                break
+        w = _walker(model, grid, s, (grid.n_bins - 2, grid.n_bins))
+        schedule, seeds = wl.site_schedule(model), (seed, 7)
+        assert schedule.deferred
+        ref = K.walk_reference(5000, *(w[k] for k in keys), w["lo"], w["hi"], seeds, model.indptr, model.indices,
+                               model.data, *schedule, grid.origin, grid.width, 0.3, 1e-9, True, 50)
+        segs = neighbour_segments(model.indptr, model.indices)
+        status = K.walk(5000, *(w[k] for k in keys), w["lo"], w["hi"], K.walker_streams(*seeds), *segs,
+                        model.kernel_data, *schedule, grid.origin, 1.0 / grid.width, 0.3, 1e-9, True, 50)
+        assert status == ref[0]
+        for k, want in zip(keys, ref[1:]):
+            assert np.array_equal(w[k], want), (seed, k)
+        assert np.allclose(w["h"], model.local_fields(w["s"])), seed
+        exits_while_approaching += status != K.RAN and w["cnt"][K.STEPS] == 0 and w["cnt"][K.N_APPROACH] > 1
+    assert exits_while_approaching >= 3  # the case happened
 
 
 @pytest.mark.parametrize("cuts", [(1, 300, 699), (14, 280, 706)])
@@ -164,6 +193,8 @@ def test_site_schedule_runs_through_the_layers_and_proposes_every_spin_uniformly
     dense_start, dense_size, dense_left, dense_deferred = wl.site_schedule(dense(7))
     assert np.all(dense_start == 0) and np.all(dense_size == 7) and dense_left.tolist() == [7, 6, 5, 4, 3, 2, 1]
     assert not dense_deferred  # every spin couples to others in its block: fields updated at once
+    with pytest.raises(EngineError, match="run"):
+        wl.site_schedule(model, run=0)
 
 
 def test_greedy_descent_equals_reference_and_stops_in_a_local_minimum():

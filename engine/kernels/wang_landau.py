@@ -37,8 +37,10 @@ from the L3 cache, are most of a step; a run of n_l steps at acceptance a flips 
 number of times with probability ~(1 - e^{-2a}) / 2, 0.42 instead of 0.89 flips per spin of
 [128]x8 (A/B in one process, float64: 34-36 vs 54-56 ns per step on [128]x8, 31 vs 51-52 on
 784-128-64-10, equal on 64-32-10). The call returns with every field up to date (it applies
-the pending run), so a call that ends inside a run sums that run's updates in two parts:
-several calls then equal one call to rounding, and bit for bit when they end where runs end.
+the pending run), so a call that ends inside a run sums that run's updates in two parts: the
+fields then differ from the one-call walk's by rounding, and the two walks stay identical until
+such a difference changes a decision (bit for bit when the calls end where runs end). A seed's
+result thus depends, to that extent, on where the driver's chunks end.
 Longer runs would cancel more flips but cost accuracy per step: at 10^8 steps on 64-32-10 the
 rms error of ln g (its asymmetry g(E) vs g(-E), 8 seeds) was 0.09, 0.14 and 0.21 for runs of
 n_l, 2 n_l and 4 n_l steps (:func:`engine.wang_landau.site_schedule`, ``run``).
@@ -60,7 +62,8 @@ Bookkeeping that the textbook algorithm leaves open, fixed here:
   window (in bins), otherwise with probability ``exp(-Δdistance)`` (one variate, ``Δdistance
   <= X``); nothing is recorded meanwhile.
 * **Grid exits.** A proposal outside the whole bin array stops the kernel with status
-  ``BELOW`` / ``ABOVE`` before anything changes, so the caller can extend the grid and resume.
+  ``BELOW`` / ``ABOVE`` before the step changes anything (its site draw is used; the fields are
+  brought up to date, as at every return), so the caller can extend the grid and resume.
 
 Walker state (all arrays updated in place): ``scal = [E, ln f, lowest E seen, highest E seen]``,
 ``cnt`` indexed by the constants below.
