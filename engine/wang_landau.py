@@ -520,9 +520,15 @@ def wang_landau(model, *, log_f_final=1e-8, flatness=0.8, one_over_t=True, bin_w
                 break
             active = int(np.count_nonzero(state.cnt[:, K.PHASE] != K.DONE))
             n = max(1, min(chunk, left // max(active, 1)))
-        K.walk_windows(n, state.spins, state.fields, state.log_g, state.histogram, state.visited, state.scal,
-                       state.cnt, state.windows, state.rng, *segs, model.kernel_data, *schedule, state.grid.origin,
-                       1.0 / state.grid.width, flatness, log_f_final, bool(one_over_t), check_every, status)
+        tail = (*segs, model.kernel_data, *schedule, state.grid.origin, 1.0 / state.grid.width, flatness,
+                log_f_final, bool(one_over_t), check_every)
+        if n_windows == 1:  # no parallel region: its idle thread would spin on the other core (OpenMP)
+            status[0] = K.walk(n, state.spins[0], state.fields[0], state.log_g[0], state.histogram[0],
+                               state.visited[0], state.scal[0], state.cnt[0], state.windows[0, 0],
+                               state.windows[0, 1], state.rng[0], *tail)
+        else:
+            K.walk_windows(n, state.spins, state.fields, state.log_g, state.histogram, state.visited, state.scal,
+                           state.cnt, state.windows, state.rng, *tail, status)
         if np.any(status != K.RAN):
             extra = max(8, state.grid.n_bins // 2)
             state.grow(extra if np.any(status == K.BELOW) else 0, extra if np.any(status == K.ABOVE) else 0,
