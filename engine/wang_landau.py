@@ -148,28 +148,17 @@ class SiteSchedule(NamedTuple):
     deferred: bool
 
 
-def site_schedule(model, run: float = 1.0) -> SiteSchedule:
-    """The site schedule of ``model``. Layered: runs through the layers in order, a run of layer l
-    ``round(run * n_l)`` positions long (deferred field updates); for run < 1 the layers are passed
-    ``round(1 / run)`` times per cycle, n_l positions split as evenly as possible over the passes.
-    Otherwise one block of all N spins at every one of N positions (uniform choice), updates immediate.
-
-    The walk uses run = 1 (module docstring of :mod:`engine.kernels.wang_landau`: longer runs cost
-    accuracy per step). Every spin is proposed equally often for run = 1, a whole number or 1 / k;
-    other values round the runs, so the layers' spins are proposed at slightly different rates (each
-    step is still a Metropolis step of the walk's target, so the walk stays correct)."""
-    run = positive("run", run)
+def site_schedule(model, run: int = 1) -> SiteSchedule:
+    """The site schedule of ``model``. Layered: the layers in order, a run of ``run * n_l`` positions
+    for layer l (every spin proposed ``run`` times per cycle on average; deferred field updates).
+    Otherwise one block of all N spins at every one of N positions (uniform choice), updates at once.
+    The walk uses run = 1: longer runs cost accuracy per step (:mod:`engine.kernels.wang_landau`)."""
+    run = integer("run", run, low=1)
     if model.is_layered:
-        sizes = np.diff(model.offsets)
-        passes = max(1, round(1.0 / run)) if run < 1 else 1
-        start, size, left = [], [], []
-        for k in range(passes):
-            for first, n in zip(model.offsets[:-1], sizes):
-                steps = max(1, round(run * n)) if passes == 1 else (n // passes + (k < n % passes))
-                start += [first] * steps
-                size += [n] * steps
-                left += range(steps, 0, -1)
-        return SiteSchedule(*(np.array(x, dtype=np.int64) for x in (start, size, left)), True)
+        steps = run * np.diff(model.offsets)
+        return SiteSchedule(np.repeat(model.offsets[:-1], steps).astype(np.int64),
+                            np.repeat(np.diff(model.offsets), steps).astype(np.int64),
+                            np.concatenate([np.arange(m, 0, -1) for m in steps]).astype(np.int64), True)
     n = model.n_spins
     return SiteSchedule(np.zeros(n, dtype=np.int64), np.full(n, n, dtype=np.int64),
                         np.arange(n, 0, -1, dtype=np.int64), False)
