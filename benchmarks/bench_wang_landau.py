@@ -37,8 +37,7 @@ from engine.ising import IsingModel  # noqa: E402
 from engine.kernels import wang_landau as K  # noqa: E402
 from engine.kernels.gray import energies_reference, flip_update  # noqa: E402
 from engine.network import Network  # noqa: E402
-from engine.wang_landau import (SiteSchedule, _segments, energy_grid, resolve_bins, site_schedule,  # noqa: E402
-                                wang_landau)
+from engine.wang_landau import _segments, energy_grid, resolve_bins, site_schedule, wang_landau  # noqa: E402
 
 
 def random_net(widths, float32=False):
@@ -53,7 +52,7 @@ def random_net(widths, float32=False):
 
 def immediate(model):
     """The driver's site schedule with every field update applied at once."""
-    return SiteSchedule(*site_schedule(model)[:3], False)
+    return site_schedule(model)._replace(deferred=False)
 
 
 def _state(model, grid, ext):
