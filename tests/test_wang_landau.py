@@ -45,6 +45,51 @@ def compare(model, dos):
 
 # ------------------------------------------------------------------------------ kernel vs reference
 
+def pruned_net():
+    """A 12-8-4 net with three weights zero: input and hidden spins 0-2 each lose one neighbour (the CSR
+    drops zero couplings), the other spins of those layers keep the same neighbours."""
+    net = Network.random([12, 8, 4], seed=2)
+    net.weights[0][[0, 1, 2], [0, 1, 2]] = 0.0
+    return net
+
+
+@pytest.mark.parametrize("kind", ["dense layers", "pruned layers", "float32 layers", "dense couplings"])
+def test_apply_flips_equals_its_reference_and_a_fresh_computation(kind):
+    from engine.kernels.gray import _same_neighbours, apply_flips, apply_flips_reference
+    if kind == "dense couplings":
+        model = dense(14, seed=1)
+    else:
+        net = pruned_net() if kind == "pruned layers" else Network.random([12, 8, 4], seed=2)
+        if kind == "float32 layers":
+            net.weights = [w.astype(np.float32).astype(np.float64) for w in net.weights]
+        model = IsingModel.from_network(net, fields=True)
+    segs = neighbour_segments(model.indptr, model.indices)
+    rng = np.random.default_rng(0)
+    s = model.random_spins(seed=1).astype(np.int8)
+    h = model.local_fields(s)
+    shared = mixed = 0
+    for trial in range(40):
+        n = int(rng.integers(0, 13))
+        flipped = np.sort(rng.choice(model.n_spins if kind == "dense couplings" else 12, n, replace=False))
+        s[flipped] *= -1
+        want = h.copy()
+        apply_flips_reference(flipped, s, want, model.indptr, model.indices, model.data)
+        apply_flips(flipped.astype(np.int64), n, s, h, *segs, model.kernel_data)
+        assert np.array_equal(h, want)  # the same additions in the same order
+        assert np.allclose(h, model.local_fields(s), atol=1e-12)
+        for r in range(0, n - n % 4, 4):
+            same = all(_same_neighbours(flipped[r], q, segs[0], segs[1], segs[3]) for q in flipped[r + 1:r + 4])
+            shared += same
+            mixed += not same
+    # the cases exercised both ways of applying a group of four
+    if kind == "pruned layers":
+        assert shared > 0 and mixed > 0
+    elif kind == "dense couplings":
+        assert shared == 0 and mixed > 0
+    else:
+        assert shared > 0 and mixed == 0
+
+
 def _walker(model, grid, spins, window):
     s = spins.astype(np.int8).copy()
     e = model.energy(s)
@@ -55,12 +100,15 @@ def _walker(model, grid, spins, window):
 
 
 @pytest.mark.parametrize("case", ["whole grid", "approach a window", "leave the grid", "converge", "dense couplings",
-                                  "float32 couplings", "layer runs of 3 n_l steps"])
+                                  "float32 couplings", "layer runs of 3 n_l steps", "pruned layers"])
 def test_walk_kernel_equals_its_reference_for_the_same_stream(case):
     model = mlp((5, 4, 3), seed=1, fields=True)
     width = 0.5
     if case == "dense couplings":  # not layered: one block of the schedule, all spins
         model = dense(10, seed=4)
+    elif case == "pruned layers":  # wider layers, some weights zero: flips applied four at a time and one at a time
+        model = IsingModel.from_network(pruned_net())
+        width = 1.0
     elif case == "float32 couplings":  # as trained networks: the kernel reads float32, the reference float64
         net = Network.random([5, 4, 3], seed=1, bias_variance=0.5)
         net.weights = [w.astype(np.float32).astype(np.float64) for w in net.weights]
@@ -72,7 +120,7 @@ def test_walk_kernel_equals_its_reference_for_the_same_stream(case):
     window, flatness, final, n_steps = (0, grid.n_bins), 0.3, 1e-9, 4000
     schedule = wl.site_schedule(model, run=3 if case == "layer runs of 3 n_l steps" else 1)
     assert schedule.deferred == (case != "dense couplings")  # layers: net field changes at the end of a run
-    if case in ("whole grid", "dense couplings", "float32 couplings", "layer runs of 3 n_l steps"):
+    if case in ("whole grid", "dense couplings", "float32 couplings", "layer runs of 3 n_l steps", "pruned layers"):
         flatness, n_steps = 0.05, 30_000  # easy flatness: many halvings, then the switch to 1/t
     elif case == "approach a window":
         e0 = model.energy(spins)  # ≈ 0; the window sits in the upper half of the range (E_max ≈ 9.4)
@@ -101,7 +149,7 @@ def test_walk_kernel_equals_its_reference_for_the_same_stream(case):
                                [w[k] for k in ("s", "h", "lg", "hist", "vis", "scal", "cnt")], ref[1:]):
         assert np.array_equal(got, want), name  # the same arithmetic in the same order: bit for bit
     # the case exercised what it is named after
-    if case in ("whole grid", "dense couplings", "float32 couplings", "layer runs of 3 n_l steps"):
+    if case in ("whole grid", "dense couplings", "float32 couplings", "layer runs of 3 n_l steps", "pruned layers"):
         assert w["cnt"][K.N_STAGES] > 0 and w["cnt"][K.PHASE] == K.ONE_OVER_T
     elif case == "approach a window":
         assert w["cnt"][K.N_APPROACH] > 0 and w["cnt"][K.STEPS] > 0

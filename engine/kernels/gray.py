@@ -63,10 +63,86 @@ def axpy(y, y0, x, x0, n, a):
 
 
 @njit(cache=True, inline="always")
+def axpy4(y, y0, x, o1, o2, o3, o4, n, a1, a2, a3, a4):
+    """``y[y0 + p] += ((a1 x[o1 + p] + a2 x[o2 + p]) + a3 x[o3 + p]) + a4 x[o4 + p]`` for p < n: four
+    :func:`axpy` calls in one pass, one load and store of y per four rows (offsets and n non-negative;
+    unsigned, as in :func:`axpy`)."""
+    y0 = uint64(y0)
+    o1, o2, o3, o4 = uint64(o1), uint64(o2), uint64(o3), uint64(o4)
+    for p in range(uint64(n)):
+        y[y0 + p] += ((a1 * x[o1 + p] + a2 * x[o2 + p]) + a3 * x[o3 + p]) + a4 * x[o4 + p]
+
+
+@njit(cache=True, inline="always")
 def flip_update(i, two_s_new, h, seg_ptr, seg_target, seg_start, seg_len, data):
     """After spin i flipped to ``s_i'``: ``h_j += 2 s_i' J_ji`` for every neighbour j."""
     for q in range(uint64(seg_ptr[i]), uint64(seg_ptr[i + 1])):  # unsigned: no wrap-around tests
         axpy(h, seg_target[q], data, seg_start[q], seg_len[q], two_s_new)
+
+
+@njit(cache=True, inline="always")
+def _same_neighbours(a, b, seg_ptr, seg_target, seg_len):
+    """Whether spins a and b have the same neighbours in the same order (the same segments' targets
+    and lengths; their couplings may differ)."""
+    pa = seg_ptr[a]
+    pb = seg_ptr[b]
+    n = seg_ptr[a + 1] - pa
+    if seg_ptr[b + 1] - pb != n:
+        return False
+    for g in range(n):
+        if seg_target[pa + g] != seg_target[pb + g] or seg_len[pa + g] != seg_len[pb + g]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def apply_flips(flipped, n, s, h, seg_ptr, seg_target, seg_start, seg_len, data):
+    """The field change of the spins ``flipped[:n]``, each flipped once (to ``s_i``): ``h_j += 2 s_i
+    J_ji`` for every neighbour j of each.
+
+    The list is taken four at a time, in order. Four spins with the same neighbours (the spins of one
+    layer of a dense layered model) update each neighbour's field once, by the sum of their four
+    terms: ``h_j += ((t_1 + t_2) + t_3) + t_4``, ``t_k = 2 s_k J_jk`` (:func:`axpy4`). Four times fewer
+    loads and stores of h than four :func:`flip_update` calls, which on wide nets are limited by those stores
+    (a row of 128 doubles took ~14 ns in the per-flip update, alone or streamed from L3). Any other
+    group, and the last ``n mod 4`` spins, go one at a time with :func:`flip_update`. The sums
+    differ from one-at-a-time updates by rounding only; the NumPy reference
+    (:func:`apply_flips_reference`) adds in the same order.
+    """
+    r = 0
+    while r + 4 <= n:
+        q1, q2, q3, q4 = flipped[r], flipped[r + 1], flipped[r + 2], flipped[r + 3]
+        if (_same_neighbours(q1, q2, seg_ptr, seg_target, seg_len)
+                and _same_neighbours(q1, q3, seg_ptr, seg_target, seg_len)
+                and _same_neighbours(q1, q4, seg_ptr, seg_target, seg_len)):
+            c1, c2, c3, c4 = 2.0 * s[q1], 2.0 * s[q2], 2.0 * s[q3], 2.0 * s[q4]
+            p1, p2, p3, p4 = seg_ptr[q1], seg_ptr[q2], seg_ptr[q3], seg_ptr[q4]
+            for g in range(seg_ptr[q1 + 1] - p1):
+                axpy4(h, seg_target[p1 + g], data, seg_start[p1 + g], seg_start[p2 + g], seg_start[p3 + g],
+                      seg_start[p4 + g], seg_len[p1 + g], c1, c2, c3, c4)
+        else:
+            for q in (q1, q2, q3, q4):
+                flip_update(q, 2.0 * s[q], h, seg_ptr, seg_target, seg_start, seg_len, data)
+        r += 4
+    while r < n:
+        q = flipped[r]
+        flip_update(q, 2.0 * s[q], h, seg_ptr, seg_target, seg_start, seg_len, data)
+        r += 1
+
+
+def apply_flips_reference(flipped, s, h, indptr, indices, data):
+    """:func:`apply_flips` from the CSR rows, in NumPy, in the same order of additions (h in place)."""
+    flipped = [int(q) for q in flipped]
+    rows = [slice(indptr[q], indptr[q + 1]) for q in flipped]
+    terms = [2.0 * s[q] * data[row] for q, row in zip(flipped, rows)]
+    n = len(flipped)
+    for r in range(0, n, 4):
+        g = range(r, min(r + 4, n))
+        if len(g) == 4 and all(np.array_equal(indices[rows[k]], indices[rows[r]]) for k in g):
+            h[indices[rows[r]]] += ((terms[r] + terms[r + 1]) + terms[r + 2]) + terms[r + 3]
+        else:
+            for k in g:
+                h[indices[rows[k]]] += terms[k]
 
 
 @njit(cache=True, inline="always")

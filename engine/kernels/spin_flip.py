@@ -53,7 +53,7 @@ import math
 import numpy as np
 from numba import njit, uint64
 
-from .gray import axpy
+from .gray import axpy, axpy4
 from .rng import ReferenceStream, draw_exponentials, draw_uniforms, next_exponential, next_uniform
 
 METROPOLIS, HEAT_BATH, GREEDY = 0, 1, 2
@@ -181,7 +181,7 @@ def _decide(rule, de, beta, u, j):
 
 
 @njit(cache=True, inline="always")
-def _sweep_layered(s, h, w, wt, w_off, offsets, beta, rule, st, cost, u):
+def _sweep_layered(s, h, w, wt, w_off, offsets, beta, rule, st, cost, u, flipped):
     """One sequential sweep of one row of a layered model; returns (ΔE total, flips).
 
     Layer by layer, in three passes that give the same numbers as spin-by-spin steps: the flip
@@ -189,10 +189,13 @@ def _sweep_layered(s, h, w, wt, w_off, offsets, beta, rule, st, cost, u):
     they stay valid while the layer is swept), then the layer's uniforms in stream order (as
     many as the rule draws: Metropolis one per uphill spin, heat-bath one per spin), then the
     decisions and flips in spin order. The stream then runs in a tight loop of its own, out of
-    the way of the decisions (~10% fewer ns per attempt at T = 0.5 on [128]*8). ``cost`` and
-    ``u`` are scratch arrays of the widest layer's size. Indices are unsigned (no wrap-around
-    tests) and the field updates the inlined :func:`~engine.kernels.gray.axpy` (a called
-    function cost ~20% more per attempt at T = 2).
+    the way of the decisions (~10% fewer ns per attempt at T = 0.5 on [128]*8). The fields of
+    the adjacent layers are updated after the layer's decisions, four flipped spins at a time
+    (:func:`~engine.kernels.gray.axpy4`: one load and store of each field per four rows, which
+    limit a per-flip update on wide nets), the rest one at a time; the fields then differ from
+    per-flip updates by rounding only. ``cost``, ``u`` and ``flipped`` (int64) are scratch arrays
+    of the widest layer's size. Indices are unsigned (no wrap-around tests) and the updates
+    inlined (a called function cost ~20% more per attempt at T = 2).
     """
     n_layers = offsets.size - 1
     de_sum = 0.0
@@ -218,20 +221,39 @@ def _sweep_layered(s, h, w, wt, w_off, offsets, beta, rule, st, cost, u):
         else:
             draw_exponentials(st, u, n_draw)
         j = 0
+        n_flip = 0
         for a in range(m):
             de = cost[a]
             flip, j = _decide(rule, de, beta, u, j)
             if flip:
                 i = lo + a
-                si = s[i]
-                s[i] = -si
+                s[i] = -s[i]
                 de_sum += de
-                flips += 1
-                two_s = -2.0 if si > 0 else 2.0  # 2 s_i' after the flip
-                if n_below > 0:  # h_j += 2 s_i' W_{k-1}[a, j], row a of W_{k-1}
-                    axpy(h, below, w, w_below + a * n_below, n_below, two_s)
-                if n_above > 0:  # row a of W_kᵀ
-                    axpy(h, hi, wt, w_above + a * n_above, n_above, two_s)
+                flipped[n_flip] = a
+                n_flip += 1
+        flips += n_flip
+        # the fields of layers k-1 and k+1: h_j += 2 s_i' W_{k-1}[a, j] (row a of W_{k-1}) and
+        # h_j += 2 s_i' W_kᵀ[a, j] (row a of W_kᵀ), four flipped spins at a time
+        r = 0
+        while r < n_flip:
+            a1 = uint64(flipped[r])
+            c1 = 2.0 * s[lo + a1]  # 2 s_i' after the flip
+            if r + 4 <= n_flip:
+                a2, a3, a4 = uint64(flipped[r + 1]), uint64(flipped[r + 2]), uint64(flipped[r + 3])
+                c2, c3, c4 = 2.0 * s[lo + a2], 2.0 * s[lo + a3], 2.0 * s[lo + a4]
+                if n_below > 0:
+                    axpy4(h, below, w, w_below + a1 * n_below, w_below + a2 * n_below, w_below + a3 * n_below,
+                          w_below + a4 * n_below, n_below, c1, c2, c3, c4)
+                if n_above > 0:
+                    axpy4(h, hi, wt, w_above + a1 * n_above, w_above + a2 * n_above, w_above + a3 * n_above,
+                          w_above + a4 * n_above, n_above, c1, c2, c3, c4)
+                r += 4
+            else:
+                if n_below > 0:
+                    axpy(h, below, w, w_below + a1 * n_below, n_below, c1)
+                if n_above > 0:
+                    axpy(h, hi, wt, w_above + a1 * n_above, n_above, c1)
+                r += 1
     return de_sum, flips
 
 
@@ -287,13 +309,14 @@ def layered_chains(c_start, c_stop, spins, h, e, betas, rng, flips, w, wt, w_off
     width = np.max(offsets[1:] - offsets[:-1])
     cost = np.empty(width)
     u = np.empty(width)
+    flipped = np.empty(width, dtype=np.int64)
     for c in range(c_start, c_stop):
         n_done[c] = scale.size
         for t in range(scale.size):
             moved = 0
             for p in range(e.shape[1]):
                 de, nf = _sweep_layered(spins[c, p], h[c, p], w, wt, w_off, offsets, betas[c, p] * scale[t],
-                                        rule, rng[c, p], cost, u)
+                                        rule, rng[c, p], cost, u, flipped)
                 e[c, p] += de
                 flips[c, p] += nf
                 moved += nf

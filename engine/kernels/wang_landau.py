@@ -32,11 +32,15 @@ uniform choice; and they let the walk defer its field updates:
 spins of one layer l, the fields those steps read (of layer l, set by layers l - 1 and l + 1)
 do not change. The walk therefore marks each flip (``dirty[i]`` toggles) and, when the run ends,
 applies only the net change: ``h_j += 2 s_i J_ji`` for each spin i of the layer flipped an odd
-number of times, in increasing i. On wide nets the field updates, rows of W and Wᵀ streamed
-from the L3 cache, are most of a step; a run of n_l steps at acceptance a flips a spin an odd
-number of times with probability ~(1 - e^{-2a}) / 2, 0.42 instead of 0.89 flips per spin of
-[128]x8 (A/B in one process, float64: 34-36 vs 54-56 ns per step on [128]x8, 31 vs 51-52 on
-784-128-64-10, equal on 64-32-10). The call returns with every field up to date (it applies
+number of times, in increasing i. A run of n_l steps at acceptance a flips a spin an odd number
+of times with probability ~(1 - e^{-2a}) / 2: 0.42 instead of 0.89 flips per spin of [128]x8
+(A/B in one process, float64: 34-36 vs 54-56 ns per step on [128]x8, 31 vs 51-52 on
+784-128-64-10, equal on 64-32-10). The net change is applied four spins at a time
+(:func:`engine.kernels.gray.apply_flips`): one load and one store of each field per four rows
+instead of per row. Those stores, not the L3 traffic of the rows, had limited the updates (a
+128-double row took ~14 ns whether it came from L1 or L3); four at a time: 29 vs 36 ns per step
+on [128]x8, 25 vs 28 on 784-128-64-10, 19-19.5 vs 19-22 on 64-32-10 (A/B, float64).
+The call returns with every field up to date (it applies
 the pending run), so a call that ends inside a run sums that run's updates in two parts: the
 fields then differ from the one-call walk's by rounding, and the two walks stay identical until
 such a difference changes a decision (bit for bit when the calls end where runs end). A seed's
@@ -75,7 +79,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
-from .gray import flip_update
+from .gray import apply_flips, apply_flips_reference, flip_update
 from .rng import ReferenceStream, draw_exponentials, seeded_state, step_bits
 from .spin_flip import flip_cost
 
@@ -270,9 +274,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                     todo[n_todo] = q
                     n_todo += dirty[q]
                     dirty[q] = False
-                for r in range(n_todo):
-                    q = todo[r]
-                    flip_update(q, 2.0 * s[q], h, seg_ptr, seg_target, seg_start, seg_len, data)
+                apply_flips(todo, n_todo, s, h, seg_ptr, seg_target, seg_start, seg_len, data)
             if left <= 0 or stop:
                 break
             p = (p_base + k) % n_sched
@@ -467,10 +469,9 @@ def walk_reference(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, seeds, indpt
         h[indices[row]] += 2.0 * s[i] * data[row]
 
     def flush():  # the net field change of the run: spins flipped an odd number of times, in order
-        for j in block:
-            if dirty[j]:
-                dirty[j] = False
-                update(j)
+        flipped = [j for j in block if dirty[j]]
+        dirty[flipped] = False
+        apply_flips_reference(flipped, s, h, indptr, indices, data)
 
     def dist(b):
         return lo - b if b < lo else (b - hi + 1 if b >= hi else 0)
