@@ -81,10 +81,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange, types, uint64
-from numba.extending import intrinsic
+from numba import njit, prange, uint64
 
 from .gray import apply_flips, apply_flips_reference, flip_update
+from .mathfn import select
 from .rng import ReferenceStream, draw_exponentials, seeded_state, step_bits
 from .spin_flip import flip_cost
 
@@ -207,20 +207,6 @@ def _position(e, origin, inv_width):
     return np.int64(math.floor((e - origin) * inv_width * ONE_BIN))
 
 
-@intrinsic
-def _select(typingctx, cond, a, b):
-    """``a if cond else b`` as one LLVM ``select`` (a conditional move): numba writes the conditional
-    expression as branches, which LLVM keeps here, and a branch on the acceptance, taken about half
-    the time, is mispredicted about half the time."""
-    if a != b or not isinstance(cond, types.Boolean):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.select(args[0], args[1], args[2])
-
-    return a(cond, a, b), codegen
-
-
 @njit(cache=True, inline="always")
 def _propose(si, hi, xq, q_scale, q_end):
     """Flipping a spin s_i with field h_i from the fixed-point position xq: (ΔE, new position, status),
@@ -256,8 +242,9 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     position -> bin -> ln g(b') -> the test ``ln g(b') <= ln g(b) + X`` -> position, with no
     ``exp`` and no branch on whether a variate is needed (the comparison moves the variate index
     on). Nor on the acceptance itself: taken about half the time, it was mispredicted about half
-    the time, so the step's results are conditional moves (:func:`_select`; 64-32-10: 15-16 ns
-    per step against 19 with the branch and a float position, A/B in one session). A model
+    the time, so the step's results are conditional moves (:func:`~engine.kernels.mathfn.select`;
+    64-32-10: 15-16 ns per step against 19 with the branch and a float position, A/B in one
+    session). A model
     without layers, whose fields must change before the next step, leaves the inner loop after
     each accepted flip to update them (~8% more per step on a dense 100-spin model than the
     branch inside the loop, which cost the layered walk ~1 ns per step). The steps between two
@@ -351,12 +338,12 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                 lgn = lg[uint64(bn)]  # on the grid; outside the window the move is rejected
                 accept = inw & (lgn <= lgc + xs[uint64(kx)])
                 kx += inw & (lgn > lgc)
-                s[i] = _select(accept, np.int8(-si), si)
+                s[i] = select(accept, np.int8(-si), si)
                 dirty[i] ^= accept
-                e = _select(accept, e + de, e)
-                xq = _select(accept, xn, xq)
-                bc = _select(accept, bn, bc)
-                lgc = _select(accept, lgn, lgc) + lnf
+                e = select(accept, e + de, e)
+                xq = select(accept, xn, xq)
+                bc = select(accept, bn, bc)
+                lgc = select(accept, lgn, lgc) + lnf
                 n_acc += accept
                 e_low = min(e_low, e)
                 e_high = max(e_high, e)
