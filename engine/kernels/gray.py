@@ -80,41 +80,44 @@ def flip_update(i, two_s_new, h, seg_ptr, seg_target, seg_start, seg_len, data):
         axpy(h, seg_target[q], data, seg_start[q], seg_len[q], two_s_new)
 
 
-@njit(cache=True, inline="always")
-def _same_neighbours(a, b, seg_ptr, seg_target, seg_len):
-    """Whether spins a and b have the same neighbours in the same order (the same segments' targets
-    and lengths; their couplings may differ)."""
-    pa = seg_ptr[a]
-    pb = seg_ptr[b]
-    n = seg_ptr[a + 1] - pa
-    if seg_ptr[b + 1] - pb != n:
-        return False
-    for g in range(n):
-        if seg_target[pa + g] != seg_target[pb + g] or seg_len[pa + g] != seg_len[pb + g]:
-            return False
-    return True
+@njit(cache=True)
+def neighbour_runs(seg_ptr, seg_target, seg_len):
+    """``first[i]``: the first spin of the run of consecutive spins ending at i that all have i's
+    neighbours, in the same order (the same segments' targets and lengths; their couplings may
+    differ). A dense layered model has one run per layer; a dense graph a run per spin."""
+    n = seg_ptr.size - 1
+    first = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        same = i > 0 and seg_ptr[i + 1] - seg_ptr[i] == seg_ptr[i] - seg_ptr[i - 1]
+        if same:
+            a = seg_ptr[i - 1]
+            b = seg_ptr[i]
+            for g in range(seg_ptr[i + 1] - b):
+                if seg_target[a + g] != seg_target[b + g] or seg_len[a + g] != seg_len[b + g]:
+                    same = False
+                    break
+        first[i] = first[i - 1] if same else i
+    return first
 
 
 @njit(cache=True)
-def apply_flips(flipped, n, s, h, seg_ptr, seg_target, seg_start, seg_len, data):
-    """The field change of the spins ``flipped[:n]``, each flipped once (to ``s_i``): ``h_j += 2 s_i
-    J_ji`` for every neighbour j of each.
+def apply_flips(flipped, n, s, h, first, seg_ptr, seg_target, seg_start, seg_len, data):
+    """The field change of the spins ``flipped[:n]`` (increasing), each flipped once (to ``s_i``):
+    ``h_j += 2 s_i J_ji`` for every neighbour j of each.
 
-    The list is taken four at a time, in order. Four spins with the same neighbours (the spins of one
-    layer of a dense layered model) update each neighbour's field once, by the sum of their four
-    terms: ``h_j += ((t_1 + t_2) + t_3) + t_4``, ``t_k = 2 s_k J_jk`` (:func:`axpy4`). Four times fewer
-    loads and stores of h than four :func:`flip_update` calls, which on wide nets are limited by those stores
-    (a row of 128 doubles took ~14 ns in the per-flip update, alone or streamed from L3). Any other
-    group, and the last ``n mod 4`` spins, go one at a time with :func:`flip_update`. The sums
-    differ from one-at-a-time updates by rounding only; the NumPy reference
-    (:func:`apply_flips_reference`) adds in the same order.
+    The list is taken four at a time, in order. Four spins of one run of :func:`neighbour_runs`
+    (``first``; the spins of one layer of a dense layered model) update each neighbour's field
+    once, by the sum of their four terms: ``h_j += ((t_1 + t_2) + t_3) + t_4``, ``t_k = 2 s_k J_jk``
+    (:func:`axpy4`). Four times fewer loads and stores of h than four :func:`flip_update` calls,
+    which on wide nets are limited by those stores (a row of 128 doubles took ~14 ns in the
+    per-flip update, alone or streamed from L3). Any other group, and the last ``n mod 4``
+    spins, go one at a time with :func:`flip_update`. The sums differ from one-at-a-time updates
+    by rounding only; the NumPy reference (:func:`apply_flips_reference`) adds in the same order.
     """
     r = 0
     while r + 4 <= n:
         q1, q2, q3, q4 = flipped[r], flipped[r + 1], flipped[r + 2], flipped[r + 3]
-        if (_same_neighbours(q1, q2, seg_ptr, seg_target, seg_len)
-                and _same_neighbours(q1, q3, seg_ptr, seg_target, seg_len)
-                and _same_neighbours(q1, q4, seg_ptr, seg_target, seg_len)):
+        if first[q4] <= q1:  # q1 < q2 < q3 < q4 in one run
             c1, c2, c3, c4 = 2.0 * s[q1], 2.0 * s[q2], 2.0 * s[q3], 2.0 * s[q4]
             p1, p2, p3, p4 = seg_ptr[q1], seg_ptr[q2], seg_ptr[q3], seg_ptr[q4]
             for g in range(seg_ptr[q1 + 1] - p1):
@@ -131,14 +134,16 @@ def apply_flips(flipped, n, s, h, seg_ptr, seg_target, seg_start, seg_len, data)
 
 
 def apply_flips_reference(flipped, s, h, indptr, indices, data):
-    """:func:`apply_flips` from the CSR rows, in NumPy, in the same order of additions (h in place)."""
+    """:func:`apply_flips` from the CSR rows, in NumPy, in the same order of additions (h in place):
+    a group of four is summed when every spin from its first to its last has the same neighbours."""
     flipped = [int(q) for q in flipped]
     rows = [slice(indptr[q], indptr[q + 1]) for q in flipped]
     terms = [2.0 * s[q] * data[row] for q, row in zip(flipped, rows)]
     n = len(flipped)
     for r in range(0, n, 4):
         g = range(r, min(r + 4, n))
-        if len(g) == 4 and all(np.array_equal(indices[rows[k]], indices[rows[r]]) for k in g):
+        if len(g) == 4 and all(np.array_equal(indices[indptr[q]:indptr[q + 1]], indices[rows[r]])
+                               for q in range(flipped[r], flipped[r + 3] + 1)):
             h[indices[rows[r]]] += ((terms[r] + terms[r + 1]) + terms[r + 2]) + terms[r + 3]
         else:
             for k in g:

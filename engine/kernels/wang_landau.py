@@ -83,7 +83,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
-from .gray import apply_flips, apply_flips_reference, flip_update
+from .gray import apply_flips, apply_flips_reference, flip_update, neighbour_runs
 from .mathfn import select
 from .rng import ReferenceStream, draw_exponentials, seeded_state, step_bits
 from .spin_flip import flip_cost
@@ -258,14 +258,11 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
         return RAN
     q_end = np.int64(lg.size) << FRAC_BITS
     q_scale = inv_width * ONE_BIN
-    e = scal[ENERGY]
-    lnf = scal[LOG_F]
-    e_low = scal[E_LOW]
-    e_high = scal[E_HIGH]
-    # counters live in registers during the loop (array slots could alias hist and force stores)
+    # counters live in registers (array slots could alias hist and force stores); E, its extremes,
+    # ln f and the acceptances in scal / cnt between inner loops, so that their registers in an inner
+    # loop need not survive the calls outside it (LLVM had kept them on the stack, on the step's chain)
     steps = cnt[STEPS]
     since = cnt[SINCE_CHECK]
-    n_acc = cnt[N_ACCEPTED]
     n_appr = cnt[N_APPROACH]
     site = np.empty(BUFFER, dtype=np.int64)
     xs = np.empty(BUFFER)
@@ -275,17 +272,17 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     draw_exponentials(st[1], xs, BUFFER)
     k = 0  # the next unused site
     kx = 0  # the next unused variate
-    xq = _position(e, origin, inv_width)  # the position on the grid (fixed point; tracked, like E)
+    xq = _position(scal[ENERGY], origin, inv_width)  # the position on the grid (fixed point; tracked, like E)
     bc = xq >> FRAC_BITS
     inside = lo <= bc < hi
     if inside and not vis[bc]:
         _open_bin(bc, lg, hist, vis, lo, hi, cnt)
-    lgc = lg[uint64(bc)] if inside else 0.0  # ln g of the current bin
     n_window = uint64(hi - lo)
     immediate = not deferred
     n_sched = sched_start.size
     dirty = np.zeros(s.size, dtype=np.bool_)  # deferred: flipped an odd number of times in this run
     todo = np.empty(s.size, dtype=np.int64)
+    first = neighbour_runs(seg_ptr, seg_target, seg_len) if deferred else todo  # apply_flips' groups
     run_left = sched_left[p_base]  # steps left in the current layer run, of spins blk0 + [0, blk_n)
     blk0 = sched_start[p_base]
     blk_n = sched_size[p_base]
@@ -300,7 +297,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                     todo[n_todo] = q
                     n_todo += dirty[q]
                     dirty[q] = False
-                apply_flips(todo, n_todo, s, h, seg_ptr, seg_target, seg_start, seg_len, data)
+                apply_flips(todo, n_todo, s, h, first, seg_ptr, seg_target, seg_start, seg_len, data)
             if left <= 0 or stop:
                 break
             p = (p_base + k) % n_sched
@@ -319,6 +316,9 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
         if inside:
             m = min(BUFFER - k, BUFFER - kx, left, max(1, check_every - since), run_left)  # a step uses <= 1 variate
             # ---- the inner loop: m steps from entry k, without a branch on the acceptance
+            e, e_low, e_high, lnf = scal[ENERGY], scal[E_LOW], scal[E_HIGH], scal[LOG_F]
+            n_acc = cnt[N_ACCEPTED]
+            lgc = lg[uint64(bc)]  # ln g of the current bin
             bn = 0
             j = 0
             while j < m:
@@ -352,6 +352,8 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                 if accept & immediate:  # the fields change now (below), before the next step reads them
                     break
             # ---- after the run
+            scal[ENERGY], scal[E_LOW], scal[E_HIGH] = e, e_low, e_high
+            cnt[N_ACCEPTED] = n_acc
             if immediate and j > 0:  # the fields after the last step's flip, if any
                 q = site[uint64(k + j - 1)]
                 if dirty[q]:
@@ -372,7 +374,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
             if since >= check_every:
                 since = 0
                 cnt[STEPS] = steps
-                lnf = _check(lnf, hist, vis, lo, hi, cnt, flatness, log_f_final, one_over_t)
+                scal[LOG_F] = _check(scal[LOG_F], hist, vis, lo, hi, cnt, flatness, log_f_final, one_over_t)
                 stop = cnt[PHASE] == DONE
             continue
         # approaching the window, one step at a time
@@ -399,26 +401,20 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
                 dirty[i] = not dirty[i]
             else:
                 flip_update(i, -2.0 * si, h, seg_ptr, seg_target, seg_start, seg_len, data)
-            e += de
+            scal[ENERGY] += de
             xq = xn
             bc = bn
-            e_low = min(e_low, e)
-            e_high = max(e_high, e)
+            scal[E_LOW] = min(scal[E_LOW], scal[ENERGY])
+            scal[E_HIGH] = max(scal[E_HIGH], scal[ENERGY])
             if d_new == 0:
                 inside = True
                 if not vis[bc]:
                     _open_bin(bc, lg, hist, vis, lo, hi, cnt)
-                lgc = lg[uint64(bc)]
     cnt[SCHEDULE] = _fill_sites(base[0], site, k, p_base, sched_start, sched_size)  # redo the draws used
     draw_exponentials(base[1], xs, kx)
     st[:] = base
-    scal[ENERGY] = e
-    scal[LOG_F] = lnf
-    scal[E_LOW] = e_low
-    scal[E_HIGH] = e_high
     cnt[STEPS] = steps
     cnt[SINCE_CHECK] = since
-    cnt[N_ACCEPTED] = n_acc
     cnt[N_APPROACH] = n_appr
     return status
 
