@@ -36,8 +36,9 @@ walkers whose energies both lie in the overlap try to swap configurations (Vogel
 the default overlap of 0.25 that is rare, so windows mostly act as independent walks. A window
 stops when its own ln f reaches ``log_f_final``; the run when all have.
 
-Cost: one step (proposal) takes ~30-40 ns of CPU for a ~100-spin network (measured on a
-loaded 2-core machine, ``benchmarks/bench_wang_landau.py``); the 1/t phase needs
+Cost: one step (proposal) takes ~14-16 ns of CPU for a ~100-spin layered network and ~22-25 ns
+on wide ones ([128]x8, 784-128-64-10; ``benchmarks/bench_wang_landau.py`` on the project's 2-core
+machine); the 1/t phase needs
 ``(visited bins) / log_f_final`` steps per window, so log_f_final = 1e-8 with ~100 bins is ~10^10
 steps. ``max_seconds`` / ``max_steps`` / a callback returning True stop earlier with
 ``converged = False``.
