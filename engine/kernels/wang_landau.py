@@ -244,10 +244,9 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     on). Nor on the acceptance itself: taken about half the time, it was mispredicted about half
     the time, so the step's results are conditional moves (:func:`~engine.kernels.mathfn.select`;
     64-32-10: 15-16 ns per step against 19 with the branch and a float position, A/B in one
-    session). A model
-    without layers, whose fields must change before the next step, leaves the inner loop after
-    each accepted flip to update them (~8% more per step on a dense 100-spin model than the
-    branch inside the loop, which cost the layered walk ~1 ns per step). The steps between two
+    session). A model without layers, whose fields must change before the next step, leaves the
+    inner loop after each accepted flip to update them (~8% more per step on a dense 100-spin
+    model than the branch inside the loop, which cost the layered walk ~1 ns per step). The steps between two
     refills or flatness checks run in an inner loop free of that bookkeeping, written out here
     (a call, even inlined, would pass its arrays with reference counting: atomic operations every
     run; a separate function holding the inner loop took ~1 ns more per step). The streams and
@@ -260,7 +259,8 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     q_scale = inv_width * ONE_BIN
     # counters live in registers (array slots could alias hist and force stores); E, its extremes,
     # ln f and the acceptances in scal / cnt between inner loops, so that their registers in an inner
-    # loop need not survive the calls outside it (LLVM had kept them on the stack, on the step's chain)
+    # loop need not survive the calls outside it (LLVM had kept E and ln g(b) on the stack inside the
+    # loop; alone, moving them changed the time per step by less than the noise)
     steps = cnt[STEPS]
     since = cnt[SINCE_CHECK]
     n_appr = cnt[N_APPROACH]
