@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+
 @intrinsic
 def select(typingctx, cond, a, b):
     """``a if cond else b``, both of one type, with no branch (module docstring)."""

@@ -248,8 +248,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     inner loop after each accepted flip to update them (~8% more per step on a dense 100-spin
     model than the branch inside the loop, which cost the layered walk ~1 ns per step). The steps between two
     refills or flatness checks run in an inner loop free of that bookkeeping, written out here
-    (a call, even inlined, would pass its arrays with reference counting: atomic operations every
-    run; a separate function holding the inner loop took ~1 ns more per step). The streams and
+    (a separate function holding the inner loop took ~1 ns more per step). The streams and
     the schedule position are left exactly after the draws of the steps taken (rebuilt from the
     streams' state before the buffers). Indices are unsigned (no wrap-around tests).
     """
@@ -291,7 +290,7 @@ def walk(n_steps, s, h, lg, hist, vis, scal, cnt, lo, hi, st, seg_ptr, seg_targe
     stop = False
     while True:
         if run_left == 0 or left <= 0 or stop:  # a layer run ends (or the call): its net field change
-            if deferred:  # written out: a call passing arrays costs reference counting per run
+            if deferred:
                 n_todo = 0  # the flipped spins, listed without a branch (a test per spin mispredicts)
                 for q in range(blk0, blk0 + blk_n):
                     todo[n_todo] = q
